@@ -1,0 +1,35 @@
+import { type SQL } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
+import * as schema from "./schema";
+
+export type Database = ReturnType<typeof openDatabase>;
+
+export function openDatabase(d1: D1Database) {
+  return drizzle(d1, { schema });
+}
+
+const dialect = new SQLiteAsyncDialect();
+
+/**
+ * Runs drizzle `sql` statements as ONE D1 batch: one round trip, one transaction.
+ *
+ * drizzle-orm 0.45's own `db.batch()` cannot run raw `db.run(sql\`...\`)` statements that
+ * have parameters (it calls `.bind` on a prepared statement it never created: "Cannot read
+ * properties of undefined (reading 'bind')"), and the set-based, guarded statements of
+ * the state transitions are raw SQL. drizzle still builds every statement and its bound
+ * parameters; only the execution goes straight to the binding.
+ */
+export async function runBatch(d1: D1Database, statements: SQL[]): Promise<D1Result[]> {
+  return d1.batch(
+    statements.map((statement) => {
+      const { sql, params } = dialect.sqlToQuery(statement);
+      return d1.prepare(sql).bind(...params);
+    }),
+  );
+}
+
+/** The rows a statement of a batch returned, typed by the caller. */
+export function rowsOf<T>(result: D1Result | undefined): T[] {
+  return (result?.results ?? []) as T[];
+}

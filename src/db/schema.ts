@@ -1,0 +1,164 @@
+// The tables of the service. Table and column names in the first three tables are a
+// contract: other tools seed and read them. Money is integer cents; every timestamp is
+// unix milliseconds. Every column that the contract does not name has a default, so a
+// seed that only knows the contract still inserts valid rows.
+import { sql } from "drizzle-orm";
+import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/** Unix milliseconds, computed by SQLite so defaults need no round trip. */
+const nowMs = sql`(CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))`;
+
+export const ORDER_STATUSES = [
+  "PENDING",
+  "AWAITING_PAYMENT",
+  "CONFIRMED",
+  "SHIPPED",
+  "DELIVERED",
+  "CANCELLED",
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+export const INVOICE_STATUSES = ["PENDING", "SENT", "FAILED"] as const;
+export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
+
+const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(", "));
+
+export const products = sqliteTable(
+  "products",
+  {
+    id: integer("id").primaryKey(),
+    name: text("name").notNull(),
+    priceCents: integer("price_cents").notNull().default(0),
+    // `stock` counts every unit on hand, reserved ones included; `stock_reserved` is the
+    // part held for orders awaiting payment. A paid order takes its units out of both.
+    stock: integer("stock").notNull(),
+    stockReserved: integer("stock_reserved").notNull().default(0),
+    createdAt: integer("created_at").notNull().default(nowMs),
+    updatedAt: integer("updated_at").notNull().default(nowMs),
+  },
+  (t) => [
+    check("products_price_cents_non_negative", sql`${t.priceCents} >= 0`),
+    // These two CHECKs are what makes a confirmation all-or-nothing: a batch that would
+    // take any product below zero fails and D1 rolls back every statement in it.
+    check("products_stock_non_negative", sql`${t.stock} >= 0`),
+    check("products_stock_reserved_non_negative", sql`${t.stockReserved} >= 0`),
+  ],
+);
+
+export const orders = sqliteTable(
+  "orders",
+  {
+    id: text("id").primaryKey(),
+    orderNumber: integer("order_number").notNull(),
+    status: text("status", { enum: ORDER_STATUSES }).notNull().default("PENDING"),
+    customerEmail: text("customer_email").notNull(),
+    customerName: text("customer_name").notNull().default(""),
+    currency: text("currency").notNull().default("EUR"),
+    /** Unix ms after which an unpaid order may be cancelled; NULL never expires. */
+    reservedUntil: integer("reserved_until"),
+    confirmedAt: integer("confirmed_at"),
+    cancelledAt: integer("cancelled_at"),
+    createdAt: integer("created_at").notNull().default(nowMs),
+    updatedAt: integer("updated_at").notNull().default(nowMs),
+  },
+  (t) => [
+    uniqueIndex("orders_order_number_unique").on(t.orderNumber),
+    index("orders_status_reserved_until_idx").on(t.status, t.reservedUntil),
+    check("orders_status_valid", sql`${t.status} IN (${inList(ORDER_STATUSES)})`),
+    check("orders_currency_iso", sql`length(${t.currency}) = 3`),
+  ],
+);
+
+export const orderItems = sqliteTable(
+  "order_items",
+  {
+    id: integer("id").primaryKey(),
+    orderId: text("order_id")
+      .notNull()
+      .references(() => orders.id, { onDelete: "cascade" }),
+    productId: integer("product_id")
+      .notNull()
+      .references(() => products.id),
+    quantity: integer("quantity").notNull(),
+    unitPriceCents: integer("unit_price_cents").notNull(),
+  },
+  (t) => [
+    index("order_items_order_id_idx").on(t.orderId),
+    check("order_items_quantity_positive", sql`${t.quantity} > 0`),
+    check("order_items_unit_price_non_negative", sql`${t.unitPriceCents} >= 0`),
+  ],
+);
+
+/**
+ * One row per confirmed order, written in the same batch that confirms it: the outbox
+ * of the invoice email and its send ledger. `series` + `seq` is the gapless sequential
+ * invoice number; `number` is how it is printed (INV-2026-000042).
+ */
+export const invoices = sqliteTable(
+  "invoices",
+  {
+    id: integer("id").primaryKey(),
+    orderId: text("order_id")
+      .notNull()
+      .references(() => orders.id),
+    series: text("series").notNull(),
+    seq: integer("seq").notNull(),
+    number: text("number").notNull(),
+    status: text("status", { enum: INVOICE_STATUSES }).notNull().default("PENDING"),
+    /** A consumer holds the send until this time (unix ms); NULL when nobody does. */
+    leaseUntil: integer("lease_until"),
+    leaseToken: text("lease_token"),
+    attempts: integer("attempts").notNull().default(0),
+    messageId: text("message_id"),
+    sentAt: integer("sent_at"),
+    lastError: text("last_error"),
+    /** Last time the sweeper re-enqueued this invoice. */
+    enqueuedAt: integer("enqueued_at"),
+    createdAt: integer("created_at").notNull().default(nowMs),
+    updatedAt: integer("updated_at").notNull().default(nowMs),
+  },
+  (t) => [
+    // One invoice per order, however many deliveries of the same payment arrive.
+    uniqueIndex("invoices_order_id_unique").on(t.orderId),
+    uniqueIndex("invoices_series_seq_unique").on(t.series, t.seq),
+    uniqueIndex("invoices_number_unique").on(t.number),
+    index("invoices_status_created_at_idx").on(t.status, t.createdAt),
+    check("invoices_status_valid", sql`${t.status} IN (${inList(INVOICE_STATUSES)})`),
+  ],
+);
+
+export const WEBHOOK_OUTCOMES = [
+  "confirmed",
+  "duplicate",
+  "ignored_state",
+  "payment_failed",
+  "insufficient_stock",
+  "not_found",
+  "paid_after_cancel",
+] as const;
+export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
+
+/** The audit log: one row per authenticated delivery. The key itself is never stored. */
+export const webhookEvents = sqliteTable(
+  "webhook_events",
+  {
+    id: integer("id").primaryKey(),
+    receivedAt: integer("received_at").notNull().default(nowMs),
+    requestId: text("request_id").notNull(),
+    /** The provider's own id of the delivery (a header), when it sends one. */
+    deliveryId: text("delivery_id"),
+    // No foreign key: deliveries for unknown orders are recorded too.
+    orderId: text("order_id"),
+    paymentStatus: text("payment_status").notNull(),
+    /** The order's status when the delivery was decided (NULL for an unknown order). */
+    orderStatus: text("order_status"),
+    outcome: text("outcome", { enum: WEBHOOK_OUTCOMES }).notNull(),
+    httpStatus: integer("http_status").notNull(),
+    detail: text("detail"),
+  },
+  (t) => [
+    uniqueIndex("webhook_events_request_id_unique").on(t.requestId),
+    index("webhook_events_order_id_idx").on(t.orderId),
+    index("webhook_events_delivery_id_idx").on(t.deliveryId),
+  ],
+);

@@ -1,0 +1,14 @@
+import type { Config } from "../config";
+import type { Logger } from "../observability/log";
+
+/** Hono's typing of the Worker's bindings and of the per-request variables. */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    config: Config;
+    log: Logger;
+    /** What happened to the request, for its log line (confirmed, duplicate, rejected...). */
+    outcome: string;
+  };
+}

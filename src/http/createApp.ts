@@ -1,0 +1,23 @@
+import { Hono } from "hono";
+import { paymentWebhook, PAYMENT_WEBHOOK_PATH } from "../webhooks/paymentRoute";
+import type { AppEnv } from "./appEnv";
+import { ApiError, handleError } from "./errors";
+import { requestContext } from "./requestContext";
+
+export function createApp() {
+  // strict: false — the original endpoint has a trailing slash; providers configured without
+  // it must get the same answer, not a redirect (most do not follow one for a POST).
+  const app = new Hono<AppEnv>({ strict: false });
+  app.use("*", requestContext);
+  app.route(PAYMENT_WEBHOOK_PATH, paymentWebhook);
+  app.all(PAYMENT_WEBHOOK_PATH, (c) => {
+    c.set("outcome", "method_not_allowed");
+    c.header("Allow", "POST");
+    return c.json({ error: "Method not allowed", details: { allowed: ["POST"] } }, 405);
+  });
+  app.notFound(() => {
+    throw new ApiError(404, "Not found", undefined, "no_route");
+  });
+  app.onError(handleError);
+  return app;
+}

@@ -1,0 +1,36 @@
+// The one place that turns exceptions into the JSON error shape `{ error, details? }`.
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { createLogger, errorMessage } from "../observability/log";
+import type { AppEnv } from "./appEnv";
+
+/** A client error with a JSON body; thrown by middleware, answered by `onError`. */
+export class ApiError extends HTTPException {
+  constructor(
+    status: ContentfulStatusCode,
+    readonly error: string,
+    readonly details?: unknown,
+    readonly outcome: string = "rejected",
+  ) {
+    super(status, { message: error });
+  }
+}
+
+export function handleError(err: Error, c: Context<AppEnv>): Response {
+  if (err instanceof ApiError) {
+    c.set("outcome", err.outcome);
+    return c.json({ error: err.error, ...(err.details === undefined ? {} : { details: err.details }) }, err.status);
+  }
+  if (err instanceof HTTPException) {
+    // Hono's own (e.g. malformed JSON from the validator): a client error with its message.
+    c.set("outcome", "rejected");
+    return c.json({ error: err.message || "Bad request" }, err.status);
+  }
+  // Our own fault (D1 unavailable, a bug): 500 so that the provider retries the delivery.
+  c.set("outcome", "internal_error");
+  // `log` is missing only when the configuration itself failed to parse.
+  const log = c.get("log") ?? createLogger("info");
+  log.error("unhandled_error", { error: errorMessage(err) });
+  return c.json({ error: "Internal error", request_id: c.get("requestId") }, 500);
+}

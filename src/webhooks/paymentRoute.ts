@@ -1,0 +1,124 @@
+// POST /api/webhooks/payment/ — read top to bottom in the order a request travels:
+// authenticate, limit and parse the body, validate, act, answer.
+import { type Hook, zValidator } from "@hono/zod-validator";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { ApiError } from "../http/errors";
+import type { AppEnv } from "../http/appEnv";
+import { invoiceJob } from "../invoices/invoiceJob";
+import { errorMessage } from "../observability/log";
+import { applyPayment, type PaymentResult } from "../orders/applyPayment";
+import { isValidWebhookKey } from "./authenticateKey";
+import { describeIssues, PaymentPayloadSchema, type PaymentPayload } from "./paymentPayload";
+
+export const PAYMENT_WEBHOOK_PATH = "/api/webhooks/payment";
+export const MAX_BODY_BYTES = 64 * 1024;
+const FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data"];
+/** Headers in which providers send their own id of a delivery, first found wins. */
+const DELIVERY_ID_HEADERS = ["webhook-id", "x-webhook-id", "x-delivery-id", "idempotency-key"];
+
+type PaymentEnv = AppEnv & { Variables: { payment: PaymentPayload } };
+
+const authenticate: MiddlewareHandler<PaymentEnv> = async (c, next) => {
+  const { webhookKeys } = c.get("config");
+  if (webhookKeys.length === 0) {
+    // Fail closed: a deployment without a secret must never accept a webhook.
+    c.get("log").error("webhook_secret_missing", {
+      message: "WEBHOOK_SECRET is not set: every webhook is refused. Set it with `wrangler secret put WEBHOOK_SECRET`.",
+    });
+    throw new ApiError(500, "Webhook authentication is not configured", undefined, "misconfigured");
+  }
+  if (!(await isValidWebhookKey(c.req.header("X-Webhook-Key"), webhookKeys))) {
+    throw new ApiError(403, "Unauthorized", undefined, "unauthorized");
+  }
+  await next();
+};
+
+const limitBody = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: () => {
+    throw new ApiError(413, "Payload too large", { max_bytes: MAX_BODY_BYTES });
+  },
+});
+
+function mediaType(header: string | undefined): string {
+  return (header ?? "").split(";")[0]!.trim().toLowerCase();
+}
+
+type PaymentHook<Target extends "json" | "form"> = Hook<PaymentPayload, PaymentEnv, string, Target, {}, typeof PaymentPayloadSchema>;
+
+function validatorFor<Target extends "json" | "form">(target: Target) {
+  const onValidated: PaymentHook<Target> = (result, c) => {
+    if (!result.success) throw new ApiError(400, "Invalid webhook payload", describeIssues(result.error), "invalid_payload");
+    c.set("payment", result.data);
+  };
+  return zValidator<typeof PaymentPayloadSchema, Target, PaymentEnv, string, PaymentHook<Target>>(target, PaymentPayloadSchema, onValidated);
+}
+const validateJson = validatorFor("json");
+const validateForm = validatorFor("form");
+
+/** One schema, three encodings: pick the validator by the body's media type. */
+const validatePayload: MiddlewareHandler<PaymentEnv> = async (c, next) => {
+  const type = mediaType(c.req.header("Content-Type"));
+  if (type === "application/json") return validateJson(c, next);
+  if (FORM_TYPES.includes(type)) return validateForm(c, next);
+  throw new ApiError(415, "Unsupported content type", {
+    received: type || null,
+    accepted: ["application/json", ...FORM_TYPES],
+  });
+};
+
+function deliveryId(c: Context<PaymentEnv>): string | null {
+  for (const name of DELIVERY_ID_HEADERS) {
+    const value = c.req.header(name)?.trim();
+    if (value) return value.slice(0, 200);
+  }
+  return null;
+}
+
+export const paymentWebhook = new Hono<PaymentEnv>();
+
+paymentWebhook.post("/", authenticate, limitBody, validatePayload, async (c) => {
+  const payment = c.get("payment");
+  const log = c.get("log");
+  const result = await applyPayment(c.env.DB, {
+    orderId: payment.order_id,
+    status: payment.status,
+    requestId: c.get("requestId"),
+    deliveryId: deliveryId(c),
+    receivedAt: Date.now(),
+    invoicePrefix: c.get("config").invoicePrefix,
+  });
+  c.set("outcome", result.outcome);
+
+  if (result.outcome === "confirmed") {
+    // The batch has committed. If the send fails the invoice row is still PENDING in the
+    // outbox and the sweeper re-sends it, so the provider gets its 200 either way.
+    try {
+      await c.env.INVOICE_QUEUE.send(invoiceJob(result.invoice.id));
+    } catch (error) {
+      log.error("invoice_enqueue_failed", { invoice_id: result.invoice.id, error: errorMessage(error) });
+    }
+  }
+  return answer(c, payment, result);
+});
+
+function answer(c: Context<PaymentEnv>, payment: PaymentPayload, result: PaymentResult) {
+  const log = c.get("log");
+  const base = { order_id: payment.order_id, outcome: result.outcome };
+  switch (result.outcome) {
+    case "not_found":
+      return c.json({ error: "Order not found", ...base }, 404);
+    case "insufficient_stock":
+      // Money was taken but the goods are not there: a human must act (refund or restock).
+      log.error("insufficient_stock", { order_id: payment.order_id, shortages: result.shortages });
+      return c.json({ error: "Insufficient stock", details: result.shortages, ...base }, 400);
+    case "paid_after_cancel":
+      log.error("paid_after_cancel", { order_id: payment.order_id, action: "refund the payment" });
+      return c.json({ message: "Webhook received", ...base, order_status: result.orderStatus }, 200);
+    case "confirmed":
+      return c.json({ message: "Webhook received", ...base, invoice_number: result.invoice.number }, 200);
+    default:
+      return c.json({ message: "Webhook received", ...base, order_status: result.orderStatus }, 200);
+  }
+}

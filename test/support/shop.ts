@@ -1,0 +1,125 @@
+// Test fixtures: rows written straight into the local D1 with the contract's column names,
+// the way other tools seed this database, and readers of the resulting state.
+import { env, exports } from "cloudflare:workers";
+
+export const KEY = "test-key-current";
+export const NEXT_KEY = "test-key-next";
+export const WEBHOOK_URL = "https://shop.test/api/webhooks/payment/";
+
+let nextOrderNumber = 1000 + Math.floor(Math.random() * 1000) * 1000;
+
+export async function createProduct(opts: { stock: number; reserved?: number; priceCents?: number; name?: string }) {
+  const row = await env.DB.prepare(
+    "INSERT INTO products (name, price_cents, stock, stock_reserved) VALUES (?, ?, ?, ?) RETURNING id",
+  )
+    .bind(opts.name ?? "Test product", opts.priceCents ?? 1999, opts.stock, opts.reserved ?? 0)
+    .first<{ id: number }>();
+  return row!.id;
+}
+
+export interface Line {
+  productId: number;
+  quantity: number;
+  unitPriceCents?: number;
+}
+
+export async function createOrder(opts: {
+  lines?: Line[];
+  status?: string;
+  reservedUntil?: number | null;
+  customerName?: string;
+  customerEmail?: string;
+}) {
+  const id = crypto.randomUUID();
+  const orderNumber = nextOrderNumber++;
+  await env.DB.batch([
+    env.DB.prepare(
+      "INSERT INTO orders (id, order_number, status, customer_email, customer_name, reserved_until) VALUES (?, ?, ?, ?, ?, ?)",
+    ).bind(
+      id,
+      orderNumber,
+      opts.status ?? "AWAITING_PAYMENT",
+      opts.customerEmail ?? "customer@example.test",
+      opts.customerName ?? "Test Customer",
+      opts.reservedUntil ?? null,
+    ),
+    ...(opts.lines ?? []).map((line) =>
+      env.DB.prepare("INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents) VALUES (?, ?, ?, ?)").bind(
+        id,
+        line.productId,
+        line.quantity,
+        line.unitPriceCents ?? 1999,
+      ),
+    ),
+  ]);
+  return { id, orderNumber };
+}
+
+export function deliver(
+  body: unknown,
+  opts: { key?: string | null; contentType?: string; headers?: Record<string, string>; url?: string; method?: string } = {},
+) {
+  const headers = new Headers(opts.headers);
+  if (opts.key !== null) headers.set("X-Webhook-Key", opts.key ?? KEY);
+  let payload: BodyInit | undefined;
+  if (body instanceof FormData || body instanceof URLSearchParams) payload = body;
+  else if (typeof body === "string") payload = body;
+  else if (body !== undefined) payload = JSON.stringify(body);
+  if (opts.contentType !== undefined) headers.set("Content-Type", opts.contentType);
+  else if (typeof body === "object" && !(body instanceof FormData) && !(body instanceof URLSearchParams))
+    headers.set("Content-Type", "application/json");
+  return exports.default.fetch(
+    new Request(opts.url ?? WEBHOOK_URL, { method: opts.method ?? "POST", headers, body: payload }),
+  );
+}
+
+export function pay(orderId: string, status: "paid" | "failed" = "paid", headers?: Record<string, string>) {
+  return deliver({ order_id: orderId, status }, { headers });
+}
+
+export async function product(id: number) {
+  return (await env.DB.prepare("SELECT stock, stock_reserved FROM products WHERE id = ?").bind(id).first<{
+    stock: number;
+    stock_reserved: number;
+  }>())!;
+}
+
+export async function order(id: string) {
+  return env.DB.prepare("SELECT status, confirmed_at FROM orders WHERE id = ?").bind(id).first<{
+    status: string;
+    confirmed_at: number | null;
+  }>();
+}
+
+export async function invoicesOf(orderId: string) {
+  const { results } = await env.DB.prepare("SELECT * FROM invoices WHERE order_id = ?").bind(orderId).all<{
+    id: number;
+    number: string;
+    status: string;
+    series: string;
+    seq: number;
+  }>();
+  return results;
+}
+
+export async function eventsOf(orderId: string) {
+  const { results } = await env.DB.prepare("SELECT * FROM webhook_events WHERE order_id = ? ORDER BY id").bind(orderId).all<{
+    outcome: string;
+    http_status: number;
+    request_id: string;
+    delivery_id: string | null;
+    payment_status: string;
+    order_status: string | null;
+    detail: string | null;
+  }>();
+  return results;
+}
+
+/** Row counts of every table, to assert that a rejected request changed nothing. */
+export async function snapshot() {
+  const tables = ["products", "orders", "order_items", "invoices", "webhook_events"];
+  const rows = await env.DB.batch(tables.map((t) => env.DB.prepare(`SELECT count(*) AS n, total(rowid) AS s FROM ${t}`)));
+  const stock = await env.DB.prepare("SELECT total(stock) AS s, total(stock_reserved) AS r FROM products").first();
+  const statuses = await env.DB.prepare("SELECT group_concat(status) AS s FROM (SELECT status FROM orders ORDER BY id)").first();
+  return JSON.stringify({ tables: rows.map((r) => r.results[0]), stock, statuses });
+}

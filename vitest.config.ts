@@ -16,7 +16,7 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             // Two keys, as during a rotation. Obviously fake values.
             WEBHOOK_SECRET: "test-key-current,test-key-next",
-            LOG_LEVEL: "error",
+            LOG_LEVEL: "silent",
           },
         },
       }),

@@ -123,3 +123,19 @@ export async function snapshot() {
   const statuses = await env.DB.prepare("SELECT group_concat(status) AS s FROM (SELECT status FROM orders ORDER BY id)").first();
   return JSON.stringify({ tables: rows.map((r) => r.results[0]), stock, statuses });
 }
+
+/** Calls the Worker's real fetch handler with some bindings replaced (secrets, faults). */
+export async function deliverWithEnv(overrides: Partial<Env>, request: Request) {
+  const { createExecutionContext, waitOnExecutionContext } = await import("cloudflare:test");
+  const worker = (await import("../../src/index")).default;
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(request, { ...env, ...overrides } as Env, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+export function webhookRequest(body: unknown, key: string | null = KEY, headers: Record<string, string> = {}) {
+  const h = new Headers({ "Content-Type": "application/json", ...headers });
+  if (key !== null) h.set("X-Webhook-Key", key);
+  return new Request(WEBHOOK_URL, { method: "POST", headers: h, body: JSON.stringify(body) });
+}

@@ -1,0 +1,63 @@
+// npm run dev: the whole service on this machine, offline. Applies the migrations to the
+// local D1, seeds the demo data (idempotent), starts `wrangler dev` on 127.0.0.1:8787 and
+// prints a curl that confirms a demo order.
+import { copyFileSync, existsSync, readFileSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { migrateLocal, seedLocal } from "./seed.mjs";
+import { queryLocal, ROOT, spawnWrangler } from "./lib/wrangler.mjs";
+
+const HOST = "127.0.0.1";
+const PORT = Number(process.env.PORT ?? 8787);
+
+const devVars = path.join(ROOT, ".dev.vars");
+if (!existsSync(devVars)) {
+  copyFileSync(path.join(ROOT, ".dev.vars.example"), devVars);
+  console.log("Created .dev.vars from .dev.vars.example (local secrets; not committed).");
+}
+const key = /^WEBHOOK_SECRET=([^,\n]*)/m.exec(readFileSync(devVars, "utf8"))?.[1]?.trim();
+
+console.log("Applying migrations to the local D1 and seeding demo data...");
+migrateLocal();
+seedLocal();
+const waiting = queryLocal(
+  "SELECT id, order_number, customer_name FROM orders WHERE status = 'AWAITING_PAYMENT' ORDER BY order_number LIMIT 1",
+);
+
+const dev = spawnWrangler(["dev", "--ip", HOST, "--port", String(PORT), "--test-scheduled"]);
+const stop = () => dev.kill("SIGINT");
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
+dev.on("exit", (code) => process.exit(code ?? 0));
+
+await waitForPort(HOST, PORT, 60_000);
+const url = `http://${HOST}:${PORT}/api/webhooks/payment/`;
+console.log("\n──────────────────────────────────────────────────────────────");
+if (waiting[0]) {
+  const o = waiting[0];
+  console.log(`Ready. Confirm demo order #${o.order_number} (${o.customer_name}) with:\n`);
+  console.log(
+    `  curl -sS -X POST ${url} \\\n    -H 'Content-Type: application/json' \\\n    -H 'X-Webhook-Key: ${key ?? "<WEBHOOK_SECRET from .dev.vars>"}' \\\n    -d '{"order_id":"${o.id}","status":"paid"}'\n`,
+  );
+} else {
+  console.log("Ready. Every demo order is already paid: `npm run seed -- --reset` puts them back.\n");
+}
+console.log("──────────────────────────────────────────────────────────────\n");
+
+function waitForPort(host, port, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const socket = net.connect(port, host, () => {
+        socket.end();
+        resolve();
+      });
+      socket.on("error", () => {
+        socket.destroy();
+        if (Date.now() > deadline) reject(new Error(`wrangler dev did not listen on ${host}:${port}`));
+        else setTimeout(attempt, 250);
+      });
+    };
+    attempt();
+  });
+}

@@ -1,0 +1,160 @@
+// Everything an invoice says, as strings, decided in one pure function: the PDF renderer
+// only places these strings on pages, and the invoice email can print the same rows and
+// totals, so the two never disagree about an amount.
+
+export interface InvoiceDocument {
+  seller: { name: string; addressLines: string[]; vatId?: string; email?: string };
+  /** e.g. "INV-2026-000042" */
+  number: string;
+  /** unix ms; printed as a UTC calendar date */
+  issuedAt: number;
+  orderNumber: number;
+  customer: { name: string; email: string };
+  /** ISO 4217, e.g. "EUR". Amounts are integers in its minor unit (cents; yen for JPY). */
+  currency: string;
+  /** for Intl.NumberFormat / Intl.DateTimeFormat, default "en-GB" */
+  locale?: string;
+  lines: { description: string; quantity: number; unitPriceCents: number }[];
+  /** Prices are gross (tax included); when set, the totals show net / tax / gross. */
+  taxRatePercent?: number;
+}
+
+export interface InvoiceRow {
+  description: string;
+  quantity: string;
+  unitPrice: string;
+  lineTotal: string;
+  lineTotalCents: number;
+}
+
+export interface InvoiceTotal {
+  label: string;
+  amount: string;
+  cents: number;
+  /** the amount due, printed larger */
+  grand: boolean;
+}
+
+export interface InvoiceLayout {
+  heading: string;
+  /** seller name first, then address lines, VAT id and email */
+  seller: string[];
+  /** invoice number, invoice date, order number */
+  details: { label: string; value: string }[];
+  billToLabel: string;
+  /** customer name, then email */
+  billTo: string[];
+  columns: { description: string; quantity: string; unitPrice: string; lineTotal: string };
+  rows: InvoiceRow[];
+  /** [Total] or, with a tax rate, [Net, VAT n %, Total] */
+  totals: InvoiceTotal[];
+  totalCents: number;
+  /** printed under the totals, e.g. that prices include VAT; may be empty */
+  notes: string[];
+  /** printed at the foot of every page, before "Page n of m" */
+  footer: string;
+  metadata: { title: string; author: string; subject: string; creationDate: Date; language: string };
+}
+
+export const DEFAULT_LOCALE = "en-GB";
+
+export function layoutInvoice(doc: InvoiceDocument): InvoiceLayout {
+  const locale = usableLocale(doc.locale);
+  const money = moneyFormatter(doc.currency, locale);
+  const quantityFormat = new Intl.NumberFormat(locale, { maximumFractionDigits: 3 });
+  const dateFormat = new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: "UTC" });
+
+  const rows = doc.lines.map((line, index): InvoiceRow => {
+    if (!Number.isSafeInteger(line.unitPriceCents)) {
+      throw new RangeError(
+        `Invoice ${doc.number} line ${index + 1}: unitPriceCents must be an integer amount in the currency's minor unit, got ${line.unitPriceCents}`,
+      );
+    }
+    if (!Number.isFinite(line.quantity) || line.quantity < 0) {
+      throw new RangeError(`Invoice ${doc.number} line ${index + 1}: quantity must be a finite number >= 0, got ${line.quantity}`);
+    }
+    const lineTotalCents = Math.round(line.quantity * line.unitPriceCents);
+    return {
+      description: line.description,
+      quantity: quantityFormat.format(line.quantity),
+      unitPrice: money(line.unitPriceCents),
+      lineTotal: money(lineTotalCents),
+      lineTotalCents,
+    };
+  });
+  const totalCents = rows.reduce((sum, row) => sum + row.lineTotalCents, 0);
+  if (!Number.isSafeInteger(totalCents)) {
+    throw new RangeError(`Invoice ${doc.number}: the total ${totalCents} is too large to add up exactly`);
+  }
+
+  const totals: InvoiceTotal[] = [];
+  const notes: string[] = [];
+  if (doc.taxRatePercent !== undefined) {
+    const rate = doc.taxRatePercent;
+    if (!Number.isFinite(rate) || rate < 0) {
+      throw new RangeError(`Invoice ${doc.number}: taxRatePercent must be a finite number >= 0, got ${rate}`);
+    }
+    // Gross prices: the tax is the part of the total above the net, computed once on the
+    // total (not per line) so net + tax always equals the total printed.
+    const taxCents = Math.round((totalCents * rate) / (100 + rate));
+    const rateText = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 2 }).format(rate / 100);
+    totals.push({ label: "Net", amount: money(totalCents - taxCents), cents: totalCents - taxCents, grand: false });
+    totals.push({ label: `VAT ${rateText}`, amount: money(taxCents), cents: taxCents, grand: false });
+    notes.push(`Prices include VAT at ${rateText}.`);
+  }
+  totals.push({ label: "Total", amount: money(totalCents), cents: totalCents, grand: true });
+
+  const seller = [doc.seller.name, ...doc.seller.addressLines];
+  if (doc.seller.vatId) seller.push(`VAT ID: ${doc.seller.vatId}`);
+  if (doc.seller.email) seller.push(doc.seller.email);
+
+  const issuedOn = dateFormat.format(new Date(doc.issuedAt));
+  return {
+    heading: "INVOICE",
+    seller,
+    details: [
+      { label: "Invoice number", value: doc.number },
+      { label: "Invoice date", value: issuedOn },
+      { label: "Order number", value: String(doc.orderNumber) },
+    ],
+    billToLabel: "Bill to",
+    billTo: [doc.customer.name, doc.customer.email],
+    columns: { description: "Description", quantity: "Qty", unitPrice: "Unit price", lineTotal: "Amount" },
+    rows,
+    totals,
+    totalCents,
+    notes,
+    footer: `${doc.seller.name} · Invoice ${doc.number}`,
+    metadata: {
+      title: `Invoice ${doc.number}`,
+      author: doc.seller.name,
+      subject: `Invoice ${doc.number} for order ${doc.orderNumber}, ${doc.customer.name}`,
+      creationDate: new Date(doc.issuedAt),
+      language: locale,
+    },
+  };
+}
+
+// The locale usually comes from the customer's browser: a malformed tag must not stop
+// an invoice from being issued, so it falls back to the default instead of throwing.
+function usableLocale(locale: string | undefined): string {
+  if (!locale) return DEFAULT_LOCALE;
+  try {
+    return Intl.getCanonicalLocales(locale)[0] ?? DEFAULT_LOCALE;
+  } catch {
+    return DEFAULT_LOCALE;
+  }
+}
+
+function moneyFormatter(currency: string, locale: string): (minorUnits: number) => string {
+  let format: Intl.NumberFormat;
+  try {
+    format = new Intl.NumberFormat(locale, { style: "currency", currency });
+  } catch {
+    throw new RangeError(`Invoice currency "${currency}" is not an ISO 4217 code such as "EUR"`);
+  }
+  // Amounts are stored in the currency's minor unit; Intl knows how many digits that is
+  // (2 for EUR, 0 for JPY, 3 for KWD).
+  const scale = 10 ** (format.resolvedOptions().maximumFractionDigits ?? 2);
+  return (minorUnits) => format.format(minorUnits / scale);
+}

@@ -7,7 +7,7 @@ describe("payments that do not confirm an order", () => {
     ["SHIPPED", "duplicate"],
     ["DELIVERED", "duplicate"],
     ["PENDING", "ignored_state"],
-    ["CANCELLED", "paid_after_cancel"],
+    ["CANCELLED", "refund_required"],
   ])("a paid webhook for a %s order answers 200 and changes only the audit log (%s)", async (status, outcome) => {
     const p = await createProduct({ stock: 5, reserved: 2 });
     const { id } = await createOrder({ status, lines: [{ productId: p, quantity: 2 }] });

@@ -134,7 +134,7 @@ export const WEBHOOK_OUTCOMES = [
   "payment_failed",
   "insufficient_stock",
   "not_found",
-  "paid_after_cancel",
+  "refund_required",
 ] as const;
 export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 

@@ -38,7 +38,7 @@ export interface StockShortage {
 
 export type PaymentResult =
   | { outcome: "confirmed"; orderNumber: number; invoice: { id: number; number: string } }
-  | { outcome: "duplicate" | "ignored_state" | "payment_failed" | "paid_after_cancel"; orderNumber: number; orderStatus: OrderStatus }
+  | { outcome: "duplicate" | "ignored_state" | "payment_failed" | "refund_required"; orderNumber: number; orderStatus: OrderStatus }
   | { outcome: "not_found" }
   | { outcome: "insufficient_stock"; orderNumber: number; shortages: StockShortage[] };
 
@@ -73,10 +73,13 @@ export async function applyPayment(d1: D1Database, delivery: PaymentDelivery): P
         SELECT ${now}, ${requestId}, ${deliveryId}, ${orderId}, ${status}, o.status,
           CASE
             WHEN o.id IS NULL THEN 'not_found'
+            -- The provider's delivery id seen before with a 200: a replay, whatever it says.
+            WHEN ${deliveryId} IS NOT NULL AND EXISTS (
+              SELECT 1 FROM webhook_events WHERE delivery_id = ${deliveryId} AND http_status = 200) THEN 'duplicate'
             WHEN ${status} = 'failed' THEN 'payment_failed'
             WHEN o.status = 'AWAITING_PAYMENT' THEN 'confirmed'
             WHEN o.status IN ('CONFIRMED', 'SHIPPED', 'DELIVERED') THEN 'duplicate'
-            WHEN o.status = 'CANCELLED' THEN 'paid_after_cancel'
+            WHEN o.status = 'CANCELLED' THEN 'refund_required'
             ELSE 'ignored_state'
           END,
           CASE WHEN o.id IS NULL THEN 404 ELSE 200 END

@@ -9,6 +9,7 @@ import { invoiceJob } from "../invoices/invoiceJob";
 import { errorMessage } from "../observability/log";
 import { applyPayment, type PaymentResult } from "../orders/applyPayment";
 import { isValidWebhookKey } from "./authenticateKey";
+import { verifySignature } from "./standardWebhooks";
 import { describeIssues, PaymentPayloadSchema, type PaymentPayload } from "./paymentPayload";
 
 export const PAYMENT_WEBHOOK_PATH = "/api/webhooks/payment";
@@ -17,21 +18,42 @@ const FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data"];
 /** Headers in which providers send their own id of a delivery, first found wins. */
 const DELIVERY_ID_HEADERS = ["webhook-id", "x-webhook-id", "x-delivery-id", "idempotency-key"];
 
-type PaymentEnv = AppEnv & { Variables: { payment: PaymentPayload } };
+type PaymentEnv = AppEnv & { Variables: { payment: PaymentPayload; signed: boolean } };
 
+/**
+ * Authenticates before the body is read: a valid X-Webhook-Key passes at once. A delivery
+ * signed the Standard Webhooks way (when WEBHOOK_SIGNING_SECRET is set) is verified over
+ * its raw bytes after the body limit, by `verifySigned`. Anything else: 403.
+ */
 const authenticate: MiddlewareHandler<PaymentEnv> = async (c, next) => {
-  const { webhookKeys } = c.get("config");
-  if (webhookKeys.length === 0) {
+  const { webhookKeys, signingSecrets } = c.get("config");
+  if (webhookKeys.length === 0 && signingSecrets.length === 0) {
     // Fail closed: a deployment without a secret must never accept a webhook.
     c.get("log").error("webhook_secret_missing", {
-      message: "WEBHOOK_SECRET is not set: every webhook is refused. Set it with `wrangler secret put WEBHOOK_SECRET`.",
+      message: "Neither WEBHOOK_SECRET nor WEBHOOK_SIGNING_SECRET is set: every webhook is refused. Set one with `wrangler secret put`.",
     });
     throw new ApiError(500, "Webhook authentication is not configured", undefined, "misconfigured");
   }
-  if (!(await isValidWebhookKey(c.req.header("X-Webhook-Key"), webhookKeys))) {
-    throw new ApiError(403, "Unauthorized", undefined, "unauthorized");
+  if (await isValidWebhookKey(c.req.header("X-Webhook-Key"), webhookKeys)) {
+    c.set("signed", false);
+    return next();
   }
-  await next();
+  if (signingSecrets.length > 0 && c.req.header("webhook-signature") !== undefined) {
+    c.set("signed", true);
+    return next();
+  }
+  throw new ApiError(403, "Unauthorized", undefined, "unauthorized");
+};
+
+const verifySigned: MiddlewareHandler<PaymentEnv> = async (c, next) => {
+  if (!c.get("signed")) return next();
+  const verdict = await verifySignature(
+    c.get("config").signingSecrets,
+    { id: c.req.header("webhook-id"), timestamp: c.req.header("webhook-timestamp"), signature: c.req.header("webhook-signature") },
+    await c.req.arrayBuffer(),
+  );
+  if (!verdict.ok) throw new ApiError(403, "Unauthorized", { reason: verdict.reason }, "bad_signature");
+  return next();
 };
 
 const limitBody = bodyLimit({
@@ -78,7 +100,7 @@ function deliveryId(c: Context<PaymentEnv>): string | null {
 
 export const paymentWebhook = new Hono<PaymentEnv>();
 
-paymentWebhook.post("/", authenticate, limitBody, validatePayload, async (c) => {
+paymentWebhook.post("/", authenticate, limitBody, verifySigned, validatePayload, async (c) => {
   const payment = c.get("payment");
   const log = c.get("log");
   const result = await applyPayment(c.env.DB, {
@@ -113,8 +135,8 @@ function answer(c: Context<PaymentEnv>, payment: PaymentPayload, result: Payment
       // Money was taken but the goods are not there: a human must act (refund or restock).
       log.error("insufficient_stock", { order_id: payment.order_id, shortages: result.shortages });
       return c.json({ error: "Insufficient stock", details: result.shortages, ...base }, 400);
-    case "paid_after_cancel":
-      log.error("paid_after_cancel", { order_id: payment.order_id, action: "refund the payment" });
+    case "refund_required":
+      log.error("refund_required", { order_id: payment.order_id, action: "refund the payment" });
       return c.json({ message: "Webhook received", ...base, order_status: result.orderStatus }, 200);
     case "confirmed":
       return c.json({ message: "Webhook received", ...base, invoice_number: result.invoice.number }, 200);

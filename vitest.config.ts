@@ -12,17 +12,34 @@ export default defineConfig(async () => {
         main: "./src/index.ts",
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
+          // The tests' fake Postmark (test/support/fakePostmark.ts) replaces fetch inside the
+          // test isolate. A queue batch that miniflare delivers after its test file has ended
+          // reaches this catch-all instead: answered like Postmark, and nothing leaves the machine.
+          outboundService: (request: Request) => {
+            const url = new URL(request.url);
+            if (url.hostname === "postmark.fake.test" && url.pathname === "/email") {
+              return Response.json({ To: "", SubmittedAt: new Date().toISOString(), MessageID: crypto.randomUUID(), ErrorCode: 0, Message: "OK" });
+            }
+            return new Response(`no network in tests: ${url.host}`, { status: 502 });
+          },
           bindings: {
             TEST_MIGRATIONS: migrations,
             // Two keys, as during a rotation. Obviously fake values.
             WEBHOOK_SECRET: "test-key-current,test-key-next",
             LOG_LEVEL: "silent",
+            // Every email goes to the fake Postmark of test/support/fakePostmark.ts.
+            POSTMARK_SERVER_TOKEN: "fake-postmark-server-token",
+            POSTMARK_API_URL: "http://postmark.fake.test",
+            INVOICE_FROM_EMAIL: "invoices@shop.example",
+            SELLER_NAME: "Example Coffee GmbH",
+            SELLER_ADDRESS: "Kaffeestraße 1|10115 Berlin|Germany",
+            SELLER_VAT_ID: "DE000000000",
           },
         },
       }),
     ],
     test: {
-      setupFiles: ["./test/support/applyMigrations.ts"],
+      setupFiles: ["./test/support/setup.ts"],
       include: ["test/**/*.test.ts"],
     },
   };

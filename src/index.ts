@@ -1,8 +1,11 @@
 // The Worker: wiring only. Each handler lives with the capability it serves.
 import { createApp } from "./http/createApp";
+import { consumeInvoiceQueue } from "./invoices/invoiceQueueConsumer";
 
 const app = createApp();
 
-export default {
+const worker: ExportedHandler<Env> = {
   fetch: app.fetch,
-} satisfies ExportedHandler<Env>;
+  queue: (batch, env) => consumeInvoiceQueue(batch, env),
+};
+export default worker;

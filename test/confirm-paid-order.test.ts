@@ -20,7 +20,8 @@ describe("a paid webhook for an order awaiting payment", () => {
     expect(confirmed?.confirmed_at).toBeGreaterThan(Date.now() - 60_000);
     const invoices = await invoicesOf(id);
     expect(invoices).toHaveLength(1);
-    expect(invoices[0]).toMatchObject({ status: "PENDING" });
+    // PENDING until the real queue consumer (running beside the test) has sent it.
+    expect(["PENDING", "SENT"]).toContain(invoices[0]!.status);
     expect(invoices[0]!.number).toMatch(new RegExp(`^INV-${new Date().getUTCFullYear()}-\\d{6}$`));
     expect(body.invoice_number).toBe(invoices[0]!.number);
     const events = await eventsOf(id);

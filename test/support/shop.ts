@@ -129,7 +129,7 @@ export async function deliverWithEnv(overrides: Partial<Env>, request: Request) 
   const { createExecutionContext, waitOnExecutionContext } = await import("cloudflare:test");
   const worker = (await import("../../src/index")).default;
   const ctx = createExecutionContext();
-  const res = await worker.fetch(request, { ...env, ...overrides } as Env, ctx);
+  const res = await worker.fetch!(request as Parameters<NonNullable<typeof worker.fetch>>[0], { ...env, ...overrides } as Env, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }
@@ -138,4 +138,24 @@ export function webhookRequest(body: unknown, key: string | null = KEY, headers:
   const h = new Headers({ "Content-Type": "application/json", ...headers });
   if (key !== null) h.set("X-Webhook-Key", key);
   return new Request(WEBHOOK_URL, { method: "POST", headers: h, body: JSON.stringify(body) });
+}
+
+/** Runs the Worker's real scheduled() handler as the cron would at `scheduledTime`. */
+export async function runCron(scheduledTime = Date.now(), overrides: Partial<Env> = {}) {
+  const { createExecutionContext, createScheduledController, waitOnExecutionContext } = await import("cloudflare:test");
+  const worker = (await import("../../src/index")).default;
+  const ctx = createExecutionContext();
+  await worker.scheduled!(createScheduledController({ scheduledTime, cron: "* * * * *" }), { ...env, ...overrides } as Env, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+/** Polls until `check` returns a truthy value (for work the real queue does in the background). */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -1,0 +1,138 @@
+// Transition "send an invoice": claim the ledger row, render, send, record the answer.
+//
+// The `invoices` row is the send ledger and Postmark has no idempotency key, so the row
+// alone keeps the customer at one email:
+// - only a PENDING row whose lease is free can be claimed, by one guarded UPDATE, so two
+//   consumers never send the same invoice at once;
+// - SENT and FAILED are final: a redelivered message for them sends nothing;
+// - the lease (60 s) outlives the Postmark timeout (15 s), so a live sender's lease cannot
+//   lapse mid-send; a consumer that dies leaves a lease that expires, and the invoice is
+//   sent by the next attempt.
+// The order is never touched here: whatever happens to the email, it stays CONFIRMED.
+import { sql } from "drizzle-orm";
+import type { Config } from "../config";
+import { rowsOf, runBatch } from "../db/client";
+import { MailDeliveryError, type Mailer } from "../mail/mailer";
+import { composeInvoiceEmail } from "./composeInvoiceEmail";
+import type { InvoiceDocument } from "./pdf/layoutInvoice";
+import { renderInvoicePdf, type FontLoader } from "./pdf/renderInvoicePdf";
+
+export const SEND_LEASE_MS = 60_000;
+
+export type SendOutcome =
+  | { kind: "sent"; messageId: string; number: string }
+  | { kind: "already_final"; status: "SENT" | "FAILED" }
+  | { kind: "leased_elsewhere"; retryInSeconds: number }
+  | { kind: "not_found" }
+  | { kind: "failed_permanently"; error: string }
+  | { kind: "failed_retryable"; error: string };
+
+interface ClaimedInvoiceRow {
+  id: number;
+  number: string;
+  status: "PENDING" | "SENT" | "FAILED";
+  lease_until: number | null;
+  claimed: number;
+  created_at: number;
+  order_number: number;
+  customer_email: string;
+  customer_name: string;
+  currency: string;
+}
+
+interface LineRow {
+  name: string;
+  quantity: number;
+  unit_price_cents: number;
+}
+
+export interface SendDependencies {
+  d1: D1Database;
+  mailer: Mailer;
+  fonts: FontLoader;
+  config: Config;
+  now?: () => number;
+}
+
+export async function sendInvoice(deps: SendDependencies, invoiceId: number): Promise<SendOutcome> {
+  const { d1, mailer, config } = deps;
+  const now = deps.now?.() ?? Date.now();
+  const token = crypto.randomUUID();
+
+  // One round trip: claim if free, then read the row (claimed or not) and, if claimed, its lines.
+  const results = await runBatch(d1, [
+    sql`UPDATE invoices
+        SET lease_until = ${now + SEND_LEASE_MS}, lease_token = ${token}, attempts = attempts + 1, updated_at = ${now}
+        WHERE id = ${invoiceId} AND status = 'PENDING' AND (lease_until IS NULL OR lease_until <= ${now})`,
+    sql`SELECT i.id, i.number, i.status, i.lease_until, i.lease_token IS ${token} AS claimed, i.created_at,
+               o.order_number, o.customer_email, o.customer_name, o.currency
+        FROM invoices i JOIN orders o ON o.id = i.order_id WHERE i.id = ${invoiceId}`,
+    sql`SELECT p.name, oi.quantity, oi.unit_price_cents
+        FROM invoices i JOIN order_items oi ON oi.order_id = i.order_id JOIN products p ON p.id = oi.product_id
+        WHERE i.id = ${invoiceId} AND i.lease_token IS ${token} ORDER BY oi.id`,
+  ]);
+  const invoice = rowsOf<ClaimedInvoiceRow>(results[1])[0];
+  if (!invoice) return { kind: "not_found" };
+  if (invoice.status !== "PENDING") return { kind: "already_final", status: invoice.status };
+  if (!invoice.claimed) {
+    const remaining = Math.max(1, Math.ceil(((invoice.lease_until ?? now) - now) / 1000));
+    return { kind: "leased_elsewhere", retryInSeconds: remaining + 1 };
+  }
+
+  const lines = rowsOf<LineRow>(results[2]);
+  try {
+    const document: InvoiceDocument = {
+      seller: { ...config.invoice.seller, email: config.invoice.fromEmail },
+      number: invoice.number,
+      issuedAt: invoice.created_at,
+      orderNumber: invoice.order_number,
+      customer: { name: invoice.customer_name, email: invoice.customer_email },
+      currency: invoice.currency,
+      locale: config.invoice.locale,
+      lines: lines.map((l) => ({ description: l.name, quantity: l.quantity, unitPriceCents: l.unit_price_cents })),
+      taxRatePercent: config.invoice.taxRatePercent,
+    };
+    const pdf = await renderInvoicePdf(document, deps.fonts);
+    const email = composeInvoiceEmail(document, pdf, {
+      from: config.invoice.fromEmail,
+      messageStream: config.postmark.messageStream,
+    });
+    const { messageId } = await mailer.send(email);
+    await runBatch(d1, [
+      sql`UPDATE invoices
+          SET status = 'SENT', message_id = ${messageId}, sent_at = ${Date.now()}, last_error = NULL,
+              lease_until = NULL, lease_token = NULL, updated_at = ${Date.now()}
+          WHERE id = ${invoiceId} AND status = 'PENDING'`,
+    ]);
+    return { kind: "sent", messageId, number: invoice.number };
+  } catch (error) {
+    const message = (error instanceof Error ? error.message : String(error)).slice(0, 1000);
+    if (error instanceof MailDeliveryError && !error.retryable) {
+      await runBatch(d1, [
+        sql`UPDATE invoices
+            SET status = 'FAILED', last_error = ${message}, lease_until = NULL, lease_token = NULL, updated_at = ${Date.now()}
+            WHERE id = ${invoiceId} AND status = 'PENDING'`,
+      ]);
+      return { kind: "failed_permanently", error: message };
+    }
+    // Free the lease at once so the retry can claim it; keep the reason for whoever looks.
+    await runBatch(d1, [
+      sql`UPDATE invoices
+          SET last_error = ${message}, lease_until = NULL, lease_token = NULL, updated_at = ${Date.now()}
+          WHERE id = ${invoiceId} AND lease_token = ${token}`,
+    ]);
+    return { kind: "failed_retryable", error: message };
+  }
+}
+
+/** The dead-letter queue's verdict: retries are exhausted, a human must look. */
+export async function markInvoiceUndeliverable(d1: D1Database, invoiceId: number, now = Date.now()): Promise<boolean> {
+  const [result] = await runBatch(d1, [
+    sql`UPDATE invoices
+        SET status = 'FAILED', last_error = COALESCE(last_error, 'unknown error') || ' (retries exhausted)',
+            lease_until = NULL, lease_token = NULL, updated_at = ${now}
+        -- A live lease means a sender is mid-send: its answer, not this verdict, decides.
+        WHERE id = ${invoiceId} AND status = 'PENDING' AND (lease_until IS NULL OR lease_until <= ${now})`,
+  ]);
+  return (result?.meta.changes ?? 0) > 0;
+}

@@ -1,0 +1,21 @@
+// The mailer of local development (no POSTMARK_SERVER_TOKEN): it prints what would have
+// been sent, so `npm run dev` works end to end offline. It never runs with a token set.
+import type { Logger } from "../observability/log";
+import type { Mailer, OutgoingEmail } from "./mailer";
+
+export function logMailer(log: Logger): Mailer {
+  return {
+    async send(email: OutgoingEmail) {
+      const messageId = `log-${crypto.randomUUID()}`;
+      log.info("email_logged", {
+        message_id: messageId,
+        from: email.from,
+        to: email.to,
+        subject: email.subject,
+        attachments: email.attachments.map((a) => `${a.name} (${Math.round((a.contentBase64.length * 3) / 4)} bytes)`),
+        text: email.textBody,
+      });
+      return { messageId };
+    },
+  };
+}

@@ -1,0 +1,47 @@
+// What the invoice consumer needs from an email provider, and how a failure is classified.
+export interface EmailAttachment {
+  name: string;
+  contentType: string;
+  contentBase64: string;
+}
+
+export interface OutgoingEmail {
+  from: string;
+  to: string;
+  subject: string;
+  htmlBody: string;
+  textBody: string;
+  messageStream: string;
+  tag?: string;
+  metadata?: Record<string, string>;
+  attachments: EmailAttachment[];
+  /** The rendered PDF, for mailers that keep a local copy (the dev log mailer). */
+  pdf?: { name: string; bytes: Uint8Array };
+}
+
+export interface Mailer {
+  /** Resolves with the provider's message id once the provider has accepted the email. */
+  send(email: OutgoingEmail): Promise<{ messageId: string }>;
+}
+
+/**
+ * A send the provider refused or that never reached it. `retryable` decides between
+ * retry-with-backoff (429, 5xx, network errors, timeouts) and giving up at once (401, 422:
+ * a retry would be refused the same way, and could only annoy the recipient).
+ */
+export class MailDeliveryError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly httpStatus: number | undefined,
+    readonly providerCode: number | undefined,
+  ) {
+    super(message);
+    this.name = "MailDeliveryError";
+  }
+}
+
+/** Provider answers worth another try: throttling, the provider's own faults, timeouts. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 0 || status === 408 || status === 429 || status >= 500;
+}

@@ -1,0 +1,183 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { PDFDocument } from "pdf-lib";
+import { ANSWERS, FAKE_TOKEN, postmark } from "./support/fakePostmark";
+import { confirmedOrderWithInvoice, invoiceJob, invoiceRow, runQueue } from "./support/invoices";
+import { order } from "./support/shop";
+
+beforeEach(() => postmark.reset());
+
+describe("the invoice email", () => {
+  it("sends one email through Postmark with the PDF attached, and records SENT", async () => {
+    const { order: o, invoiceId, number } = await confirmedOrderWithInvoice();
+
+    const result = await runQueue("invoice-emails", [invoiceJob(invoiceId)]);
+
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(result.retryMessages).toEqual([]);
+    expect(postmark.received).toHaveLength(1);
+    const { headers, body } = postmark.received[0]!;
+    expect(headers["x-postmark-server-token"]).toBe(FAKE_TOKEN);
+    expect(headers["content-type"]).toMatch(/application\/json/);
+    expect(headers["accept"]).toMatch(/application\/json/);
+    expect(body.From).toBe("invoices@shop.example");
+    expect(body.To).toBe("ada@example.test");
+    expect(body.Subject).toBe(`Your order #${o.orderNumber} - invoice ${number}`);
+    expect(body.MessageStream).toBe("outbound");
+    expect(body.TextBody).toContain("Espresso beans 1 kg");
+    expect(body.TextBody).toMatch(/€56\.30|56\.30/);
+    expect(body.HtmlBody).toContain("<table");
+    expect(body.Attachments).toHaveLength(1);
+    const attachment = body.Attachments[0]!;
+    expect(attachment.Name).toBe(`invoice-${number}.pdf`);
+    expect(attachment.ContentType).toBe("application/pdf");
+    const pdfBytes = Uint8Array.from(atob(attachment.Content), (c) => c.charCodeAt(0));
+    expect(new TextDecoder().decode(pdfBytes.slice(0, 5))).toBe("%PDF-");
+    const pdf = await PDFDocument.load(pdfBytes);
+    expect(pdf.getPageCount()).toBe(1);
+    expect(pdf.getTitle()).toContain(number);
+
+    const row = await invoiceRow(invoiceId);
+    expect(row.status).toBe("SENT");
+    expect(row.message_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(row.sent_at).toBeGreaterThan(0);
+    expect(row.lease_until).toBeNull();
+    expect((await order(o.id))?.status).toBe("CONFIRMED");
+  });
+
+  it("escapes a customer name in the HTML body", async () => {
+    const { invoiceId } = await confirmedOrderWithInvoice({ customerName: "<script>alert(1)</script> & Co" });
+    await runQueue("invoice-emails", [invoiceJob(invoiceId)]);
+    const html = postmark.received[0]!.body.HtmlBody;
+    expect(html).not.toContain("<script>");
+    expect(html).toContain("&lt;script&gt;");
+  });
+
+  it.each(["Łukasz Żółć", "Jürgen Groß", "Александр Пушкин", "Αλέξανδρος", "山田太郎", "王小明", "Zoë 😀 🚀"])(
+    "sends an invoice for %s",
+    async (customerName) => {
+      const { invoiceId } = await confirmedOrderWithInvoice({ customerName });
+      const result = await runQueue("invoice-emails", [invoiceJob(invoiceId)]);
+      expect(result.retryMessages).toEqual([]);
+      expect((await invoiceRow(invoiceId)).status).toBe("SENT");
+      expect(postmark.received[0]!.body.TextBody).toContain(customerName.replace(/\p{Extended_Pictographic}/gu, "").trim().split(" ")[0]);
+    },
+  );
+
+  it("a 5xx then a success gives one email, after a retry with a short first delay", async () => {
+    const { invoiceId } = await confirmedOrderWithInvoice();
+    postmark.answerNext(ANSWERS.serverError);
+
+    const first = await runQueue("invoice-emails", [invoiceJob(invoiceId)], undefined, 1);
+    expect(first.explicitAcks).toEqual([]);
+    expect(first.retryMessages).toHaveLength(1);
+    expect(first.retryDelays[0]!).toBeGreaterThan(0);
+    expect(first.retryDelays[0]!).toBeLessThanOrEqual(10);
+    expect((await invoiceRow(invoiceId))).toMatchObject({ status: "PENDING", lease_until: null });
+    expect((await invoiceRow(invoiceId)).last_error).toMatch(/500/);
+
+    const second = await runQueue("invoice-emails", [invoiceJob(invoiceId)], undefined, 2);
+    expect(second.explicitAcks).toHaveLength(1);
+    expect(postmark.received).toHaveLength(1);
+    expect((await invoiceRow(invoiceId)).status).toBe("SENT");
+  });
+
+  it.each([
+    ["429", ANSWERS.rateLimited],
+    ["a network error", "network-error" as const],
+  ])("%s is retried with a growing delay", async (_, answer) => {
+    const { invoiceId } = await confirmedOrderWithInvoice();
+    postmark.answerNext(answer, answer);
+    const first = await runQueue("invoice-emails", [invoiceJob(invoiceId)], undefined, 1);
+    const third = await runQueue("invoice-emails", [invoiceJob(invoiceId)], undefined, 3);
+    expect(first.retryMessages).toHaveLength(1);
+    expect(third.retryMessages).toHaveLength(1);
+    expect(third.retryDelays[0]!).toBeGreaterThan(first.retryDelays[0]!);
+    expect((await invoiceRow(invoiceId)).status).toBe("PENDING");
+  });
+
+  it.each([
+    ["an inactive recipient (422/406)", ANSWERS.inactiveRecipient],
+    ["an invalid request (422/300)", ANSWERS.invalidRequest],
+  ])("%s marks the invoice FAILED, acks, and does not retry", async (_, answer) => {
+    const { order: o, invoiceId } = await confirmedOrderWithInvoice();
+    postmark.answerNext(answer);
+    const result = await runQueue("invoice-emails", [invoiceJob(invoiceId)]);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(result.retryMessages).toEqual([]);
+    const row = await invoiceRow(invoiceId);
+    expect(row.status).toBe("FAILED");
+    expect(row.last_error).toMatch(/422/);
+    expect((await order(o.id))?.status).toBe("CONFIRMED");
+  });
+
+  it("a wrong token (401) is permanent too", async () => {
+    const { invoiceId } = await confirmedOrderWithInvoice();
+    const result = await runQueue("invoice-emails", [invoiceJob(invoiceId)], { POSTMARK_SERVER_TOKEN: "not-the-token" } as Partial<Env>);
+    expect(result.retryMessages).toEqual([]);
+    expect((await invoiceRow(invoiceId)).status).toBe("FAILED");
+    expect((await invoiceRow(invoiceId)).last_error).toMatch(/401/);
+  });
+
+  it("a redelivered message after SENT sends nothing", async () => {
+    const { invoiceId } = await confirmedOrderWithInvoice();
+    await runQueue("invoice-emails", [invoiceJob(invoiceId)]);
+    const again = await runQueue("invoice-emails", [invoiceJob(invoiceId), invoiceJob(invoiceId)]);
+    expect(again.explicitAcks).toHaveLength(2);
+    expect(postmark.received).toHaveLength(1);
+  });
+
+  it("two consumers racing on one invoice send it once", async () => {
+    const { invoiceId } = await confirmedOrderWithInvoice();
+    postmark.answerNext({ delayMs: 200, then: "ok" });
+    const [a, b] = await Promise.all([
+      runQueue("invoice-emails", [invoiceJob(invoiceId)]),
+      runQueue("invoice-emails", [invoiceJob(invoiceId)]),
+    ]);
+    expect(postmark.received).toHaveLength(1);
+    expect(a.explicitAcks.length + b.explicitAcks.length).toBe(1);
+    const retried = [...a.retryMessages, ...b.retryMessages];
+    expect(retried).toHaveLength(1);
+    // The loser comes back after the lease: by then the invoice is SENT and it sends nothing.
+    const late = await runQueue("invoice-emails", [invoiceJob(invoiceId)], undefined, 2);
+    expect(late.explicitAcks).toHaveLength(1);
+    expect(postmark.received).toHaveLength(1);
+  });
+
+  it("acks each message on its own: a bad message does not hold back a good one", async () => {
+    const { invoiceId } = await confirmedOrderWithInvoice();
+    const result = await runQueue("invoice-emails", [{ kind: "nonsense" }, invoiceJob(999_999_999), invoiceJob(invoiceId)]);
+    expect(result.retryBatch.retry).toBe(false);
+    expect(result.explicitAcks).toHaveLength(3);
+    expect(postmark.received).toHaveLength(1);
+  });
+
+  it("the dead-letter queue marks a still-pending invoice FAILED and acks", async () => {
+    const { order: o, invoiceId } = await confirmedOrderWithInvoice();
+    postmark.answerNext(ANSWERS.serverError);
+    await runQueue("invoice-emails", [invoiceJob(invoiceId)], undefined, 6);
+    const dead = await runQueue("invoice-emails-dlq", [invoiceJob(invoiceId)]);
+    expect(dead.explicitAcks).toHaveLength(1);
+    const row = await invoiceRow(invoiceId);
+    expect(row.status).toBe("FAILED");
+    expect(row.last_error).toMatch(/500.*retries exhausted/);
+    expect((await order(o.id))?.status).toBe("CONFIRMED");
+    expect(postmark.received).toHaveLength(0);
+  });
+
+  it("the dead-letter queue leaves an invoice that was sent in the meantime SENT", async () => {
+    const { invoiceId } = await confirmedOrderWithInvoice();
+    await runQueue("invoice-emails", [invoiceJob(invoiceId)]);
+    await runQueue("invoice-emails-dlq", [invoiceJob(invoiceId)]);
+    expect((await invoiceRow(invoiceId)).status).toBe("SENT");
+  });
+
+  it("without a Postmark token, the log mailer stands in and the invoice is SENT", async () => {
+    const { invoiceId } = await confirmedOrderWithInvoice();
+    const result = await runQueue("invoice-emails", [invoiceJob(invoiceId)], { POSTMARK_SERVER_TOKEN: "" } as Partial<Env>);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(postmark.received).toHaveLength(0);
+    const row = await invoiceRow(invoiceId);
+    expect(row.status).toBe("SENT");
+    expect(row.message_id).toMatch(/^log-/);
+  });
+});

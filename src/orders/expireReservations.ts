@@ -1,0 +1,40 @@
+// Transition "expire reservations": orders AWAITING_PAYMENT whose reserved_until has
+// passed become CANCELLED and give their reserved stock back.
+//
+// One batch, two statements that select the same orders (same WHERE, same ORDER BY, same
+// LIMIT, inside one transaction, so both see the same set): the first releases the stock
+// of those orders, the second cancels them. A run that overlaps another sees them
+// CANCELLED already and changes nothing, so stock is released exactly once. A payment that
+// lands first wins the same way: the order is no longer AWAITING_PAYMENT. Orders with no
+// reserved_until never expire.
+import { sql } from "drizzle-orm";
+import { rowsOf, runBatch } from "../db/client";
+
+/** Orders expired per run; the cron runs every minute, so a backlog drains quickly. */
+export const EXPIRY_BATCH_LIMIT = 200;
+
+const expiredOrders = (now: number, limit: number) => sql`
+  SELECT id FROM orders
+  WHERE status = 'AWAITING_PAYMENT' AND reserved_until IS NOT NULL AND reserved_until <= ${now}
+  ORDER BY reserved_until, id LIMIT ${limit}`;
+
+export async function expireReservations(d1: D1Database, now = Date.now(), limit = EXPIRY_BATCH_LIMIT) {
+  const results = await runBatch(d1, [
+    sql`
+      UPDATE products
+      -- MAX(..., 0): a reservation count that is already wrong must not block every later
+      -- expiry behind a CHECK failure; it is clamped at zero instead.
+      SET stock_reserved = MAX(products.stock_reserved - line.qty, 0), updated_at = ${now}
+      FROM (
+        SELECT product_id, SUM(quantity) AS qty FROM order_items
+        WHERE order_id IN (${expiredOrders(now, limit)})
+        GROUP BY product_id
+      ) AS line
+      WHERE products.id = line.product_id`,
+    sql`
+      UPDATE orders SET status = 'CANCELLED', cancelled_at = ${now}, updated_at = ${now}
+      WHERE id IN (${expiredOrders(now, limit)})
+      RETURNING id, order_number`,
+  ]);
+  return rowsOf<{ id: string; order_number: number }>(results[1]);
+}

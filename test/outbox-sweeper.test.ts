@@ -1,0 +1,80 @@
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { postmark } from "./support/fakePostmark";
+import { confirmedOrderWithInvoice, invoiceJob, invoiceRow, runQueue } from "./support/invoices";
+import { createOrder, createProduct, deliverWithEnv, eventually, invoicesOf, runCron, webhookRequest } from "./support/shop";
+
+const MINUTE = 60_000;
+beforeEach(() => postmark.reset());
+
+const brokenQueue = {
+  send: async () => {
+    throw new Error("queue unavailable");
+  },
+  sendBatch: async () => {
+    throw new Error("queue unavailable");
+  },
+} as unknown as Queue;
+
+describe("the outbox sweeper (cron)", () => {
+  it("gets exactly one email out when the queue send failed after the commit", async () => {
+    const p = await createProduct({ stock: 5, reserved: 1 });
+    const { id } = await createOrder({ lines: [{ productId: p, quantity: 1 }] });
+    expect((await deliverWithEnv({ INVOICE_QUEUE: brokenQueue }, webhookRequest({ order_id: id, status: "paid" }))).status).toBe(200);
+    const [invoice] = await invoicesOf(id);
+    expect(invoice!.status).toBe("PENDING");
+
+    await runCron(Date.now()); // too early: the normal path may still be on its way
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(postmark.emailsFor(invoice!.number)).toHaveLength(0);
+
+    await runCron(Date.now() + 3 * MINUTE);
+    await eventually(async () => (await invoiceRow(invoice!.id)).status === "SENT");
+    await runCron(Date.now() + 10 * MINUTE);
+    await new Promise((r) => setTimeout(r, 1500));
+
+    expect(postmark.emailsFor(invoice!.number)).toHaveLength(1);
+  });
+
+  it("a consumer that crashed after claiming: once its lease expires the invoice is sent once", async () => {
+    const { invoiceId, number } = await confirmedOrderWithInvoice();
+    // What a consumer that died mid-send leaves behind: a claimed, unsent row.
+    const leaseUntil = Date.now() + MINUTE;
+    await env.DB.prepare("UPDATE invoices SET lease_until = ?, lease_token = 'crashed', attempts = 1, updated_at = ? WHERE id = ?")
+      .bind(leaseUntil, Date.now() - 5 * MINUTE, invoiceId)
+      .run();
+
+    // While the lease holds, neither the sweeper nor a redelivered message sends it.
+    await runCron(Date.now());
+    const early = await runQueue("invoice-emails", [invoiceJob(invoiceId)], {}, 2);
+    expect(early.retryMessages).toHaveLength(1);
+    expect(early.retryDelays[0]!).toBeGreaterThan(50);
+    expect(postmark.emailsFor(number)).toHaveLength(0);
+
+    // The lease lapses (moved into the past: the clock cannot be), the sweeper re-enqueues.
+    await env.DB.prepare("UPDATE invoices SET lease_until = ? WHERE id = ?").bind(Date.now() - 1, invoiceId).run();
+    await runCron(Date.now() + 3 * MINUTE);
+    await eventually(async () => (await invoiceRow(invoiceId)).status === "SENT");
+    const late = await runQueue("invoice-emails", [invoiceJob(invoiceId)], {}, 3);
+    expect(late.explicitAcks).toHaveLength(1);
+    expect(postmark.emailsFor(number)).toHaveLength(1);
+  });
+
+  it("leaves SENT and FAILED invoices alone, and bounds each run", async () => {
+    const sent = await confirmedOrderWithInvoice();
+    await runQueue("invoice-emails", [invoiceJob(sent.invoiceId)]);
+    const failed = await confirmedOrderWithInvoice();
+    await env.DB.prepare("UPDATE invoices SET status = 'FAILED' WHERE id = ?").bind(failed.invoiceId).run();
+    postmark.reset();
+
+    const { sweepOutbox, SWEEP_BATCH_LIMIT } = await import("../src/invoices/sweepOutbox");
+    const sentMessages: unknown[] = [];
+    const capture = { send: async () => {}, sendBatch: async (m: unknown[]) => void sentMessages.push(...m) } as unknown as Queue;
+    const ids = await sweepOutbox(env.DB, capture, Date.now() + 3 * MINUTE, 2);
+    expect(ids).not.toContain(sent.invoiceId);
+    expect(ids).not.toContain(failed.invoiceId);
+    expect(ids.length).toBeLessThanOrEqual(2);
+    expect(sentMessages).toHaveLength(ids.length);
+    expect(SWEEP_BATCH_LIMIT).toBeLessThanOrEqual(100);
+  });
+});

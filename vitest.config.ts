@@ -27,6 +27,9 @@ export default defineConfig(async () => {
             // Two keys, as during a rotation. Obviously fake values.
             WEBHOOK_SECRET: "test-key-current,test-key-next",
             LOG_LEVEL: "silent",
+            // wrangler also reads a developer's .dev.vars: pin what tests rely on.
+            DEV_ROUTES: "false",
+            WEBHOOK_SIGNING_SECRET: "",
             // Every email goes to the fake Postmark of test/support/fakePostmark.ts.
             POSTMARK_SERVER_TOKEN: "fake-postmark-server-token",
             POSTMARK_API_URL: "http://postmark.fake.test",

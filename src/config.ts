@@ -35,6 +35,11 @@ const ConfigSchema = z
           return z.NEVER;
         }
       }),
+    /** Local development only: serves GET /dev/invoices/<number>.pdf. */
+    DEV_ROUTES: z
+      .string()
+      .optional()
+      .transform((v) => v === "true"),
     LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
     INVOICE_PREFIX: z
       .string()
@@ -61,6 +66,7 @@ export interface Config {
   webhookKeys: string[];
   signingSecrets: Uint8Array[];
   logLevel: LogLevel;
+  devRoutes: boolean;
   invoicePrefix: string;
   postmark: { token: string | undefined; apiUrl: string; messageStream: string };
   invoice: {
@@ -77,6 +83,7 @@ export function readConfig(env: Record<string, unknown>): Config {
     webhookKeys: c.WEBHOOK_SECRET,
     signingSecrets: c.WEBHOOK_SIGNING_SECRET,
     logLevel: c.LOG_LEVEL,
+    devRoutes: c.DEV_ROUTES,
     invoicePrefix: c.INVOICE_PREFIX,
     postmark: { token: c.POSTMARK_SERVER_TOKEN, apiUrl: c.POSTMARK_API_URL, messageStream: c.POSTMARK_MESSAGE_STREAM! },
     invoice: {

@@ -1,4 +1,6 @@
 import { Hono } from "hono";
+import { devInvoices } from "../dev/devInvoiceRoute";
+import { openApiDocument } from "../webhooks/openApiDocument";
 import { paymentWebhook, PAYMENT_WEBHOOK_PATH } from "../webhooks/paymentRoute";
 import type { AppEnv } from "./appEnv";
 import { ApiError, handleError } from "./errors";
@@ -15,6 +17,11 @@ export function createApp() {
     c.header("Allow", "POST");
     return c.json({ error: "Method not allowed", details: { allowed: ["POST"] } }, 405);
   });
+  app.get("/api/openapi.json", (c) => {
+    c.set("outcome", "openapi");
+    return c.json(openApiDocument());
+  });
+  app.route("/dev/invoices", devInvoices);
   app.notFound(() => {
     throw new ApiError(404, "Not found", undefined, "no_route");
   });

@@ -14,7 +14,7 @@ import type { Config } from "../config";
 import { rowsOf, runBatch } from "../db/client";
 import { MailDeliveryError, type Mailer } from "../mail/mailer";
 import { composeInvoiceEmail } from "./composeInvoiceEmail";
-import type { InvoiceDocument } from "./pdf/layoutInvoice";
+import { toInvoiceDocument, type InvoiceHeaderRow, type InvoiceLineRow } from "./invoiceDocument";
 import { renderInvoicePdf, type FontLoader } from "./pdf/renderInvoicePdf";
 
 export const SEND_LEASE_MS = 60_000;
@@ -27,23 +27,11 @@ export type SendOutcome =
   | { kind: "failed_permanently"; error: string }
   | { kind: "failed_retryable"; error: string };
 
-interface ClaimedInvoiceRow {
+interface ClaimedInvoiceRow extends InvoiceHeaderRow {
   id: number;
-  number: string;
   status: "PENDING" | "SENT" | "FAILED";
   lease_until: number | null;
   claimed: number;
-  created_at: number;
-  order_number: number;
-  customer_email: string;
-  customer_name: string;
-  currency: string;
-}
-
-interface LineRow {
-  name: string;
-  quantity: number;
-  unit_price_cents: number;
 }
 
 export interface SendDependencies {
@@ -79,19 +67,8 @@ export async function sendInvoice(deps: SendDependencies, invoiceId: number): Pr
     return { kind: "leased_elsewhere", retryInSeconds: remaining + 1 };
   }
 
-  const lines = rowsOf<LineRow>(results[2]);
   try {
-    const document: InvoiceDocument = {
-      seller: { ...config.invoice.seller, email: config.invoice.fromEmail },
-      number: invoice.number,
-      issuedAt: invoice.created_at,
-      orderNumber: invoice.order_number,
-      customer: { name: invoice.customer_name, email: invoice.customer_email },
-      currency: invoice.currency,
-      locale: config.invoice.locale,
-      lines: lines.map((l) => ({ description: l.name, quantity: l.quantity, unitPriceCents: l.unit_price_cents })),
-      taxRatePercent: config.invoice.taxRatePercent,
-    };
+    const document = toInvoiceDocument(invoice, rowsOf<InvoiceLineRow>(results[2]), config);
     const pdf = await renderInvoicePdf(document, deps.fonts);
     const email = composeInvoiceEmail(document, pdf, {
       from: config.invoice.fromEmail,

@@ -7,15 +7,19 @@ export const PAYMENT_STATUSES = ["paid", "failed"] as const;
 export const PaymentPayloadSchema = z
   .object({
     order_id: z
-      .string({ error: "order_id is required and must be a string" })
-      .trim()
       // Any 8-4-4-4-12 hex id, as Django's UUIDField accepts; stored lower-case.
-      .pipe(z.guid({ error: "order_id must be a UUID" }))
-      .transform((id) => id.toLowerCase()),
-    status: z.enum(PAYMENT_STATUSES, { error: "status must be 'paid' or 'failed'" }),
+      .guid({ error: (issue) => (issue.input === undefined ? "order_id is required" : "order_id must be a UUID") })
+      .transform((id) => id.toLowerCase())
+      .meta({ description: "The order's id (a UUID).", example: "d0d0d0d0-0000-4000-8000-000000000001" }),
+    status: z
+      .enum(PAYMENT_STATUSES, {
+        error: (issue) => (issue.input === undefined ? "status is required" : "status must be 'paid' or 'failed'"),
+      })
+      .meta({ description: "The outcome of the payment." }),
   })
   // Providers add fields of their own (amount, provider reference, ...): accepted, ignored.
-  .loose();
+  .loose()
+  .meta({ title: "PaymentWebhookRequest" });
 
 export type PaymentPayload = z.output<typeof PaymentPayloadSchema>;
 

@@ -1,0 +1,83 @@
+// npm run webhook -- <order-id> paid|failed [--url URL] [--form | --multipart] [--key KEY] [--unsigned]
+//
+// Sends a correctly authenticated payment webhook and prints the answer. The key comes from
+// .dev.vars (WEBHOOK_SECRET, first entry) unless --key is given; when .dev.vars has a
+// WEBHOOK_SIGNING_SECRET, the delivery is also signed the Standard Webhooks way, with the
+// Worker's own signing code (--unsigned sends the key only).
+import { parseArgs } from "node:util";
+import { readDevVars } from "./lib/devVars.mjs";
+import { importTs } from "./lib/importTs.mjs";
+
+const usage = "usage: npm run webhook -- <order-id> paid|failed [--url URL] [--form | --multipart] [--key KEY] [--unsigned]";
+let parsed;
+try {
+  parsed = parseArgs({
+    allowPositionals: true,
+    options: {
+      url: { type: "string", default: "http://127.0.0.1:8787/api/webhooks/payment/" },
+      form: { type: "boolean", default: false },
+      multipart: { type: "boolean", default: false },
+      key: { type: "string" },
+      unsigned: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+} catch (error) {
+  console.error(`${error.message}\n${usage}`);
+  process.exit(2);
+}
+const { values, positionals } = parsed;
+const [orderId, status] = positionals;
+if (values.help || !orderId || !["paid", "failed"].includes(status)) {
+  console.error(usage);
+  process.exit(values.help ? 0 : 2);
+}
+
+const vars = readDevVars();
+const key = values.key ?? (vars.WEBHOOK_SECRET ?? "").split(",")[0].trim();
+const headers = {};
+if (key) headers["X-Webhook-Key"] = key;
+
+let body;
+if (values.multipart) {
+  body = new FormData();
+  body.set("order_id", orderId);
+  body.set("status", status);
+} else if (values.form) {
+  body = new URLSearchParams({ order_id: orderId, status });
+} else {
+  body = JSON.stringify({ order_id: orderId, status });
+  headers["Content-Type"] = "application/json";
+}
+
+// Signing needs the exact bytes that go on the wire: serialise the body first.
+const request = new Request(values.url, { method: "POST", headers, body });
+const bytes = await request.arrayBuffer();
+const finalHeaders = new Headers(request.headers);
+if (vars.WEBHOOK_SIGNING_SECRET && !values.unsigned) {
+  const { parseSigningSecrets, signDelivery } = await importTs("src/webhooks/standardWebhooks.ts");
+  const [secret] = parseSigningSecrets(vars.WEBHOOK_SIGNING_SECRET);
+  const signed = await signDelivery(secret, `msg_${crypto.randomUUID()}`, Math.floor(Date.now() / 1000), bytes);
+  for (const [name, value] of Object.entries(signed)) finalHeaders.set(name, value);
+}
+if (!key && !finalHeaders.has("webhook-signature")) {
+  console.error("No WEBHOOK_SECRET in .dev.vars and no --key: the Worker will answer 403.");
+}
+
+let response;
+try {
+  response = await fetch(values.url, { method: "POST", headers: finalHeaders, body: bytes });
+} catch (error) {
+  console.error(`Could not reach ${values.url}: ${error.cause?.code ?? error.message}. Is \`npm run dev\` running?`);
+  process.exit(1);
+}
+const auth = [key ? "key" : null, finalHeaders.has("webhook-signature") ? "signature" : null].filter(Boolean).join(" + ");
+console.log(`POST ${values.url} (${auth || "no auth"}, ${values.multipart ? "multipart" : values.form ? "form" : "json"})`);
+console.log(`${response.status} ${response.statusText}  request id ${response.headers.get("X-Request-Id") ?? "-"}`);
+const text = await response.text();
+try {
+  console.log(JSON.stringify(JSON.parse(text), null, 2));
+} catch {
+  console.log(text);
+}
+process.exit(response.ok ? 0 : 1);

@@ -1,0 +1,25 @@
+// GET /dev/invoices/<number>.pdf — local development only (DEV_ROUTES=true in .dev.vars):
+// the invoice PDF, rendered from the database with the same code the consumer emails, so
+// a person running `npm run dev` can open what the log mailer "sent". Never enabled in
+// production: it would hand any invoice to anyone who can guess its number.
+import { Hono } from "hono";
+import type { AppEnv } from "../http/appEnv";
+import { ApiError } from "../http/errors";
+import { invoiceFileName } from "../invoices/composeInvoiceEmail";
+import { loadInvoiceDocument } from "../invoices/invoiceDocument";
+import { assetFontLoader, renderInvoicePdf } from "../invoices/pdf/renderInvoicePdf";
+
+export const devInvoices = new Hono<AppEnv>();
+
+devInvoices.get("/:file{[A-Z0-9]+-\\d{4}-\\d{6}\\.pdf}", async (c) => {
+  if (!c.get("config").devRoutes) throw new ApiError(404, "Not found", undefined, "no_route");
+  const number = c.req.param("file").replace(/\.pdf$/, "");
+  const document = await loadInvoiceDocument(c.env.DB, number, c.get("config"));
+  if (!document) throw new ApiError(404, "Invoice not found", { number }, "not_found");
+  const pdf = await renderInvoicePdf(document, assetFontLoader(c.env.ASSETS));
+  c.set("outcome", "dev_invoice");
+  return c.body(pdf as Uint8Array<ArrayBuffer>, 200, {
+    "Content-Type": "application/pdf",
+    "Content-Disposition": `inline; filename="${invoiceFileName(number)}"`,
+  });
+});

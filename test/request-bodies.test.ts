@@ -109,5 +109,6 @@ describe("request bodies", () => {
     const res = await deliver({}, { url: "https://shop.test/api/nothing" });
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({ error: "Not found" });
+    expect(res.headers.get("X-Request-Id")).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

@@ -3,7 +3,7 @@ import { devInvoices } from "../dev/devInvoiceRoute";
 import { openApiDocument } from "../webhooks/openApiDocument";
 import { paymentWebhook, PAYMENT_WEBHOOK_PATH } from "../webhooks/paymentRoute";
 import type { AppEnv } from "./appEnv";
-import { ApiError, handleError } from "./errors";
+import { handleError } from "./errors";
 import { requestContext } from "./requestContext";
 
 export function createApp() {
@@ -22,8 +22,11 @@ export function createApp() {
     return c.json(openApiDocument());
   });
   app.route("/dev/invoices", devInvoices);
-  app.notFound(() => {
-    throw new ApiError(404, "Not found", undefined, "no_route");
+  // Returned, not thrown: Hono runs notFound outside the middleware's error handling, and
+  // a throw here would skip the request log line and the X-Request-Id header.
+  app.notFound((c) => {
+    c.set("outcome", "no_route");
+    return c.json({ error: "Not found" }, 404);
   });
   app.onError(handleError);
   return app;

@@ -6,16 +6,17 @@ import path from "node:path";
 import { seedSql } from "./lib/demoData.mjs";
 import { wrangler } from "./lib/wrangler.mjs";
 
-export function migrateLocal() {
-  wrangler(["d1", "migrations", "apply", "DB", "--local"]);
+/** persistTo: another local state directory than wrangler's default (.wrangler/state). */
+export function migrateLocal({ persistTo } = {}) {
+  wrangler(["d1", "migrations", "apply", "DB", "--local"], { persistTo });
 }
 
-export function seedLocal({ reset = false } = {}) {
+export function seedLocal({ reset = false, persistTo } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "seed-"));
   const file = path.join(dir, "seed.sql");
   writeFileSync(file, seedSql({ reset }));
   try {
-    wrangler(["d1", "execute", "DB", "--local", "--file", file]);
+    wrangler(["d1", "execute", "DB", "--local", "--file", file], { persistTo });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

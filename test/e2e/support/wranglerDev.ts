@@ -1,0 +1,203 @@
+// The real `wrangler dev` for the end-to-end test: started in its own process group on a
+// free loopback port, with its own local state directory and its own variables, so it
+// never touches the developer's .wrangler/state or .dev.vars, and stopped with its
+// workerd children however the test ends.
+import { spawn, type ChildProcess } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+const WRANGLER = path.join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+
+/** The offline settings of PLATFORM.md, plus: variables come only from the files we pass. */
+export const WRANGLER_ENV: NodeJS.ProcessEnv = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  WRANGLER_HIDE_BANNER: "true",
+  CLOUDFLARE_API_TOKEN: process.env.CLOUDFLARE_API_TOKEN ?? "",
+  // --env-file is read (and .dev.vars ignored) only while this is on; never copy this
+  // process's own environment into the Worker.
+  CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: "true",
+  CLOUDFLARE_INCLUDE_PROCESS_ENV: "false",
+  FORCE_COLOR: "0",
+  NO_COLOR: "1",
+};
+
+interface SeedModule {
+  migrateLocal(opts?: { persistTo?: string }): void;
+  seedLocal(opts?: { reset?: boolean; persistTo?: string }): void;
+}
+
+/** scripts/seed.mjs, the same migrations and demo data `npm run dev` uses. */
+export async function loadSeedScript(): Promise<SeedModule> {
+  // A computed specifier: the .mjs has no type declarations.
+  return (await import(pathToFileURL(path.join(ROOT, "scripts", "seed.mjs")).href)) as SeedModule;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Writes KEY=VALUE lines for `--env-file` (values must not contain newlines). */
+export function writeEnvFile(file: string, vars: Record<string, string>): void {
+  for (const [key, value] of Object.entries(vars)) {
+    if (/[\r\n]/.test(value)) throw new Error(`${key}: newlines are not supported in an env file`);
+  }
+  writeFileSync(file, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n") + "\n", { mode: 0o600 });
+}
+
+/** Runs wrangler to completion without blocking the event loop (the fake server must answer meanwhile). */
+export function runWrangler(args: string[], timeoutMs = 30_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [WRANGLER, ...args], { cwd: ROOT, env: WRANGLER_ENV, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(stdout);
+      else reject(new Error(`wrangler ${args.slice(0, 3).join(" ")} failed (${signal ?? `exit ${code}`}):\n${stdout}${stderr}`));
+    });
+  });
+}
+
+/** Rows of the last statement of `sql`, from the local D1 in `persistTo`. */
+export async function queryD1<T = Record<string, unknown>>(persistTo: string, sql: string): Promise<T[]> {
+  const out = await runWrangler(["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", sql]);
+  const parsed = JSON.parse(out) as { results?: T[] }[];
+  return parsed[parsed.length - 1]?.results ?? [];
+}
+
+export interface WranglerDev {
+  url: string;
+  /** Everything wrangler (and the Worker's console) printed so far. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+const MAX_OUTPUT = 256 * 1024;
+
+export async function startWranglerDev(opts: {
+  port: number;
+  inspectorPort: number;
+  persistTo: string;
+  envFile: string;
+  /** POSTed without credentials until the Worker answers 403. */
+  readinessPath: string;
+  readyTimeoutMs?: number;
+}): Promise<WranglerDev> {
+  const args = [
+    WRANGLER,
+    "dev",
+    "--local",
+    "--ip", "127.0.0.1",
+    "--port", String(opts.port),
+    "--inspector-port", String(opts.inspectorPort),
+    "--persist-to", opts.persistTo,
+    "--env-file", opts.envFile,
+    "--show-interactive-dev-session=false",
+  ];
+  // detached: wrangler leads its own process group, which its workerd children join, so
+  // one process.kill(-pid) ends them all.
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: WRANGLER_ENV,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const append = (d: Buffer) => {
+    output += d.toString("utf8");
+    if (output.length > MAX_OUTPUT) output = output.slice(-MAX_OUTPUT);
+  };
+  child.stdout?.on("data", append);
+  child.stderr?.on("data", append);
+  let exited = false;
+  child.on("exit", () => (exited = true));
+
+  // If vitest's worker exits without running afterAll, still take the group down.
+  const killGroupSync = () => killGroup(child.pid, "SIGKILL");
+  process.once("exit", killGroupSync);
+
+  const url = `http://127.0.0.1:${opts.port}`;
+  const dev: WranglerDev = {
+    url,
+    output: () => output,
+    async stop() {
+      process.off("exit", killGroupSync);
+      if (child.pid === undefined) return;
+      killGroup(child.pid, "SIGTERM");
+      const gone = await waitUntil(() => !groupAlive(child.pid!), 5_000);
+      if (!gone) {
+        killGroup(child.pid, "SIGKILL");
+        await waitUntil(() => !groupAlive(child.pid!), 5_000);
+      }
+    },
+  };
+
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
+  while (true) {
+    if (exited) {
+      await dev.stop();
+      throw new Error(`wrangler dev exited before it answered:\n${output}`);
+    }
+    try {
+      // A delivery without a key: the Worker itself answers 403 (with its X-Request-Id)
+      // before reading the body, and changes nothing.
+      const res = await fetch(`${url}${opts.readinessPath}`, { method: "POST", signal: AbortSignal.timeout(2_000) });
+      await res.arrayBuffer();
+      if (res.status === 403 && res.headers.has("x-request-id")) return dev;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await dev.stop();
+      throw new Error(`wrangler dev did not answer on ${url} within ${opts.readyTimeoutMs ?? 60_000} ms:\n${output}`);
+    }
+    await sleep(250);
+  }
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls `check` every 100 ms until it is true or `timeoutMs` passes; returns whether it became true. */
+export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 100): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(everyMs);
+  }
+}

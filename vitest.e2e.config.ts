@@ -1,0 +1,18 @@
+// `npm run test:e2e`: the end-to-end test in plain Node (no workers pool). It starts the real
+// `wrangler dev` and a fake Postmark HTTP server itself (test/e2e). The workerd suite is
+// vitest.config.ts, which includes only test/**/*.test.ts.
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    environment: "node",
+    include: ["test/e2e/**/*.e2e.ts"],
+    // One wrangler dev at a time on 2 cores; the tests of a file run in order and share it.
+    fileParallelism: false,
+    pool: "forks",
+    testTimeout: 40_000,
+    hookTimeout: 80_000,
+    // A flaky retry would hide a real double email; fail loudly instead.
+    retry: 0,
+  },
+});

@@ -77,7 +77,19 @@ export interface Config {
   };
 }
 
+// The env object is the same for every request an isolate serves: parse it once.
+const parsed = new WeakMap<object, Config>();
+
 export function readConfig(env: Record<string, unknown>): Config {
+  let config = parsed.get(env);
+  if (!config) {
+    config = parseConfig(env);
+    parsed.set(env, config);
+  }
+  return config;
+}
+
+function parseConfig(env: Record<string, unknown>): Config {
   const c = ConfigSchema.parse(env);
   return {
     webhookKeys: c.WEBHOOK_SECRET,

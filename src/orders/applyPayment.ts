@@ -97,10 +97,15 @@ export async function applyPayment(d1: D1Database, delivery: PaymentDelivery): P
         UPDATE orders SET status = 'CONFIRMED', confirmed_at = ${now}, updated_at = ${now}
         WHERE id = ${orderId} AND status = 'AWAITING_PAYMENT' AND ${decidedToConfirm(requestId)}`,
       // 4. Its invoice: the outbox row of the email, with the next number of the series.
+      // Scalar subqueries on purpose: D1's SQLite answers MAX(seq) from the (series, seq)
+      // index this way (2 rows read), while the same MAX in a derived table under the
+      // WHERE EXISTS guard scanned the whole series on every delivery (found by the bench).
       sql`
         INSERT INTO invoices (order_id, series, seq, number, created_at, updated_at)
-        SELECT ${orderId}, ${series}, next.seq, printf('%s-%06d', ${series}, next.seq), ${now}, ${now}
-        FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM invoices WHERE series = ${series}) AS next
+        SELECT ${orderId}, ${series},
+          (SELECT COALESCE(MAX(seq), 0) + 1 FROM invoices WHERE series = ${series}),
+          printf('%s-%06d', ${series}, (SELECT COALESCE(MAX(seq), 0) + 1 FROM invoices WHERE series = ${series})),
+          ${now}, ${now}
         WHERE ${decidedToConfirm(requestId)}`,
       // 5. What was decided, read back in the same round trip.
       sql`

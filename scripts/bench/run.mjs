@@ -769,7 +769,8 @@ function environment() {
     }
   };
   const git = (args) => spawnSync("git", args, { cwd: ROOT, encoding: "utf8" }).stdout?.trim() ?? "";
-  const dirty = git(["status", "--porcelain", "--", "src", "migrations", "wrangler.toml", "package.json"]);
+  // Not git(): its trim() would eat the leading status column of the first line.
+  const dirty = (spawnSync("git", ["status", "--porcelain", "--", "src", "migrations", "wrangler.toml", "package.json"], { cwd: ROOT, encoding: "utf8" }).stdout ?? "").trimEnd();
   const cpuModel = /model name\s*:\s*(.*)/.exec(fs.readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? os.cpus()[0]?.model ?? "?";
   let osRelease = os.type();
   try {

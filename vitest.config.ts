@@ -28,7 +28,7 @@ export default defineConfig(async () => {
             WEBHOOK_SECRET: "test-key-current,test-key-next",
             LOG_LEVEL: "silent",
             // wrangler also reads a developer's .dev.vars: pin what tests rely on.
-            DEV_ROUTES: "false",
+            DEV_MODE: "false",
             WEBHOOK_SIGNING_SECRET: "",
             // Every email goes to the fake Postmark of test/support/fakePostmark.ts.
             POSTMARK_SERVER_TOKEN: "fake-postmark-server-token",

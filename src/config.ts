@@ -1,5 +1,8 @@
 // Configuration is read from the Worker's environment and validated here, in one place,
 // so the rest of the code receives typed values and never touches `env` strings.
+//
+// Two parts, parsed separately: a wrong invoice or email setting must not stop payment
+// webhooks or reservation expiry, and a wrong webhook setting must not stop invoice emails.
 import { z } from "zod";
 import type { LogLevel } from "./observability/log";
 import { parseSigningSecrets } from "./webhooks/standardWebhooks";
@@ -10,41 +13,46 @@ const text = (fallback?: string) =>
     .optional()
     .transform((v) => (v !== undefined && v.trim() !== "" ? v.trim() : fallback));
 
-const ConfigSchema = z
+const flag = z
+  .string()
+  .optional()
+  .transform((v) => v === "true");
+
+const CoreSchema = z.object({
+  /** Comma-separated accepted values of X-Webhook-Key; several allow rotation. */
+  WEBHOOK_SECRET: z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? "")
+        .split(",")
+        .map((key) => key.trim())
+        // An empty entry ("a,,b", a trailing comma) must never make an empty key valid.
+        .filter((key) => key.length > 0),
+    ),
+  /** Standard Webhooks secrets ("whsec_<base64>"), comma-separated; optional. */
+  WEBHOOK_SIGNING_SECRET: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      try {
+        return parseSigningSecrets(v);
+      } catch {
+        ctx.addIssue({ code: "custom", message: "WEBHOOK_SIGNING_SECRET must be whsec_<base64> (comma-separated for rotation)" });
+        return z.NEVER;
+      }
+    }),
+  /** Local development only (.dev.vars): dev routes, and the log mailer when there is no token. */
+  DEV_MODE: flag,
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  INVOICE_PREFIX: z
+    .string()
+    .regex(/^[A-Z0-9]{1,10}$/, "INVOICE_PREFIX must be 1-10 upper-case letters or digits")
+    .default("INV"),
+});
+
+const MailSchema = z
   .object({
-    /** Comma-separated accepted values of X-Webhook-Key; several allow rotation. */
-    WEBHOOK_SECRET: z
-      .string()
-      .optional()
-      .transform((v) =>
-        (v ?? "")
-          .split(",")
-          .map((key) => key.trim())
-          // An empty entry ("a,,b", a trailing comma) must never make an empty key valid.
-          .filter((key) => key.length > 0),
-      ),
-    /** Standard Webhooks secrets ("whsec_<base64>"), comma-separated; optional. */
-    WEBHOOK_SIGNING_SECRET: z
-      .string()
-      .optional()
-      .transform((v, ctx) => {
-        try {
-          return parseSigningSecrets(v);
-        } catch {
-          ctx.addIssue({ code: "custom", message: "WEBHOOK_SIGNING_SECRET must be whsec_<base64> (comma-separated for rotation)" });
-          return z.NEVER;
-        }
-      }),
-    /** Local development only: serves GET /dev/invoices/<number>.pdf. */
-    DEV_ROUTES: z
-      .string()
-      .optional()
-      .transform((v) => v === "true"),
-    LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
-    INVOICE_PREFIX: z
-      .string()
-      .regex(/^[A-Z0-9]{1,10}$/, "INVOICE_PREFIX must be 1-10 upper-case letters or digits")
-      .default("INV"),
     POSTMARK_SERVER_TOKEN: text(),
     POSTMARK_API_URL: z.url({ protocol: /^https?$/ }).default("https://api.postmarkapp.com"),
     POSTMARK_MESSAGE_STREAM: text("outbound"),
@@ -65,9 +73,12 @@ const ConfigSchema = z
 export interface Config {
   webhookKeys: string[];
   signingSecrets: Uint8Array[];
+  devMode: boolean;
   logLevel: LogLevel;
-  devRoutes: boolean;
   invoicePrefix: string;
+}
+
+export interface MailConfig {
   postmark: { token: string | undefined; apiUrl: string; messageStream: string };
   invoice: {
     fromEmail: string;
@@ -77,26 +88,33 @@ export interface Config {
   };
 }
 
-// The env object is the same for every request an isolate serves: parse it once.
-const parsed = new WeakMap<object, Config>();
-
-export function readConfig(env: Record<string, unknown>): Config {
-  let config = parsed.get(env);
-  if (!config) {
-    config = parseConfig(env);
-    parsed.set(env, config);
-  }
-  return config;
+/** Memoised per env object: the env of an isolate does not change between requests. */
+function memoise<T>(parse: (env: Record<string, unknown>) => T) {
+  const parsed = new WeakMap<object, T>();
+  return (env: object): T => {
+    let value = parsed.get(env);
+    if (value === undefined) {
+      value = parse(env as Record<string, unknown>);
+      parsed.set(env, value);
+    }
+    return value;
+  };
 }
 
-function parseConfig(env: Record<string, unknown>): Config {
-  const c = ConfigSchema.parse(env);
+export const readConfig = memoise((env): Config => {
+  const c = CoreSchema.parse(env);
   return {
     webhookKeys: c.WEBHOOK_SECRET,
     signingSecrets: c.WEBHOOK_SIGNING_SECRET,
+    devMode: c.DEV_MODE,
     logLevel: c.LOG_LEVEL,
-    devRoutes: c.DEV_ROUTES,
     invoicePrefix: c.INVOICE_PREFIX,
+  };
+});
+
+export const readMailConfig = memoise((env): MailConfig => {
+  const c = MailSchema.parse(env);
+  return {
     postmark: { token: c.POSTMARK_SERVER_TOKEN, apiUrl: c.POSTMARK_API_URL, messageStream: c.POSTMARK_MESSAGE_STREAM! },
     invoice: {
       fromEmail: c.INVOICE_FROM_EMAIL ?? "invoices@localhost.invalid",
@@ -109,4 +127,4 @@ function parseConfig(env: Record<string, unknown>): Config {
       },
     },
   };
-}
+});

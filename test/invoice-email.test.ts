@@ -171,13 +171,69 @@ describe("the invoice email", () => {
     expect((await invoiceRow(invoiceId)).status).toBe("SENT");
   });
 
-  it("without a Postmark token, the log mailer stands in and the invoice is SENT", async () => {
+  it("in DEV_MODE without a Postmark token, the log mailer stands in and the invoice is SENT", async () => {
     const { invoiceId } = await confirmedOrderWithInvoice();
-    const result = await runQueue("invoice-emails", [invoiceJob(invoiceId)], { POSTMARK_SERVER_TOKEN: "" } as Partial<Env>);
+    const result = await runQueue("invoice-emails", [invoiceJob(invoiceId)], { POSTMARK_SERVER_TOKEN: "", DEV_MODE: "true" } as Partial<Env>);
     expect(result.explicitAcks).toHaveLength(1);
     expect(postmark.received).toHaveLength(0);
     const row = await invoiceRow(invoiceId);
     expect(row.status).toBe("SENT");
     expect(row.message_id).toMatch(/^log-/);
+  });
+
+  it("without a Postmark token outside DEV_MODE, nothing is marked SENT: the message is retried", async () => {
+    const { invoiceId } = await confirmedOrderWithInvoice();
+    const result = await runQueue("invoice-emails", [invoiceJob(invoiceId)], { POSTMARK_SERVER_TOKEN: "" } as Partial<Env>);
+    expect(result.explicitAcks).toEqual([]);
+    expect(result.retryMessages).toHaveLength(1);
+    const row = await invoiceRow(invoiceId);
+    expect(row.status).toBe("PENDING");
+    expect(row.last_error).toMatch(/POSTMARK_SERVER_TOKEN is not set/);
+  });
+
+  it("a SENT write that D1 refuses after Postmark accepted: acked, lease kept, no second email", async () => {
+    const { env } = await import("cloudflare:workers");
+    const { invoiceId, number } = await confirmedOrderWithInvoice();
+    const sqlOf = new WeakMap<object, string>();
+    const refusingSent = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === "prepare") {
+          return (query: string) => {
+            const statement = target.prepare(query);
+            // bind() returns a new statement: remember the SQL of that one too.
+            const bind = statement.bind.bind(statement);
+            statement.bind = (...values: unknown[]) => {
+              const bound = bind(...values);
+              sqlOf.set(bound, query);
+              return bound;
+            };
+            sqlOf.set(statement, query);
+            return statement;
+          };
+        }
+        if (prop === "batch") {
+          return (statements: D1PreparedStatement[]) => {
+            if (statements.some((s) => /SET status = 'SENT'/.test(sqlOf.get(s) ?? ""))) {
+              return Promise.reject(new Error("D1_ERROR: Network connection lost."));
+            }
+            return target.batch(statements);
+          };
+        }
+        return Reflect.get(target, prop);
+      },
+    });
+
+    const result = await runQueue("invoice-emails", [invoiceJob(invoiceId)], { DB: refusingSent } as Partial<Env>);
+
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(result.retryMessages).toEqual([]);
+    expect(postmark.emailsFor(number)).toHaveLength(1);
+    const row = await invoiceRow(invoiceId);
+    expect(row.status).toBe("PENDING");
+    expect(row.lease_until).toBeGreaterThan(Date.now());
+    // A redelivery meanwhile finds the lease held and sends nothing.
+    const again = await runQueue("invoice-emails", [invoiceJob(invoiceId)], {}, 2);
+    expect(again.retryMessages).toHaveLength(1);
+    expect(postmark.emailsFor(number)).toHaveLength(1);
   });
 });

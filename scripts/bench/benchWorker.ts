@@ -251,7 +251,7 @@ async function ordersByStatus(env: Env, from: number, to: number) {
 const FILLER_BASE = 500_000_000;
 
 async function fillInvoices(env: Env, n: number) {
-  const series = invoiceSeries(readConfig(env as unknown as Record<string, unknown>).invoicePrefix, Date.now());
+  const series = invoiceSeries(readConfig(env).invoicePrefix, Date.now());
   const started = Date.now();
   const from = (await env.DB.prepare("SELECT COALESCE(MAX(order_number), ?1 - 1) + 1 AS next FROM orders WHERE order_number >= ?1").bind(FILLER_BASE).first<{ next: number }>())!.next;
   const to = from + n - 1;

@@ -1,8 +1,9 @@
-// GET /dev/invoices/<number>.pdf — local development only (DEV_ROUTES=true in .dev.vars):
+// GET /dev/invoices/<number>.pdf — local development only (DEV_MODE=true in .dev.vars):
 // the invoice PDF, rendered from the database with the same code the consumer emails, so
 // a person running `npm run dev` can open what the log mailer "sent". Never enabled in
 // production: it would hand any invoice to anyone who can guess its number.
 import { Hono } from "hono";
+import { readMailConfig } from "../config";
 import type { AppEnv } from "../http/appEnv";
 import { ApiError } from "../http/errors";
 import { invoiceFileName } from "../invoices/composeInvoiceEmail";
@@ -12,9 +13,9 @@ import { assetFontLoader, renderInvoicePdf } from "../invoices/pdf/renderInvoice
 export const devInvoices = new Hono<AppEnv>();
 
 devInvoices.get("/:file{[A-Z0-9]+-\\d{4}-\\d{6}\\.pdf}", async (c) => {
-  if (!c.get("config").devRoutes) throw new ApiError(404, "Not found", undefined, "no_route");
+  if (!c.get("config").devMode) throw new ApiError(404, "Not found", undefined, "no_route");
   const number = c.req.param("file").replace(/\.pdf$/, "");
-  const document = await loadInvoiceDocument(c.env.DB, number, c.get("config"));
+  const document = await loadInvoiceDocument(c.env.DB, number, readMailConfig(c.env));
   if (!document) throw new ApiError(404, "Invoice not found", { number }, "not_found");
   const pdf = await renderInvoicePdf(document, assetFontLoader(c.env.ASSETS));
   c.set("outcome", "dev_invoice");

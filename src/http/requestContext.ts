@@ -10,7 +10,7 @@ export const REQUEST_ID_HEADER = "X-Request-Id";
 export const requestContext: MiddlewareHandler<AppEnv> = async (c, next) => {
   const started = performance.now();
   const requestId = crypto.randomUUID();
-  const config = readConfig(c.env as unknown as Record<string, unknown>);
+  const config = readConfig(c.env);
   const log = createLogger(config.logLevel, { request_id: requestId });
   c.set("requestId", requestId);
   c.set("config", config);

@@ -61,7 +61,6 @@ ${layout.notes.map((n) => `<p>${escapeHtml(n)}</p>`).join("\n")}
     tag: "invoice",
     metadata: { invoice_number: doc.number, order_number: String(doc.orderNumber) },
     attachments: [{ name, contentType: "application/pdf", contentBase64: toBase64(pdf) }],
-    pdf: { name, bytes: pdf },
   };
 }
 

@@ -1,6 +1,6 @@
 // From database rows to the InvoiceDocument that the PDF and the email are made of.
 import { sql } from "drizzle-orm";
-import type { Config } from "../config";
+import type { MailConfig } from "../config";
 import { rowsOf, runBatch } from "../db/client";
 import type { InvoiceDocument } from "./pdf/layoutInvoice";
 
@@ -19,7 +19,7 @@ export interface InvoiceLineRow {
   unit_price_cents: number;
 }
 
-export function toInvoiceDocument(invoice: InvoiceHeaderRow, lines: InvoiceLineRow[], config: Config): InvoiceDocument {
+export function toInvoiceDocument(invoice: InvoiceHeaderRow, lines: InvoiceLineRow[], config: MailConfig): InvoiceDocument {
   return {
     seller: { ...config.invoice.seller, email: config.invoice.fromEmail },
     number: invoice.number,
@@ -35,7 +35,7 @@ export function toInvoiceDocument(invoice: InvoiceHeaderRow, lines: InvoiceLineR
 }
 
 /** The document of an invoice by its number (one round trip), or null when there is none. */
-export async function loadInvoiceDocument(d1: D1Database, number: string, config: Config): Promise<InvoiceDocument | null> {
+export async function loadInvoiceDocument(d1: D1Database, number: string, config: MailConfig): Promise<InvoiceDocument | null> {
   const [header, lines] = await runBatch(d1, [
     sql`SELECT i.number, i.created_at, o.order_number, o.customer_email, o.customer_name, o.currency
         FROM invoices i JOIN orders o ON o.id = i.order_id WHERE i.number = ${number}`,

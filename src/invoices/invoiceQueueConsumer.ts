@@ -1,8 +1,8 @@
 // The Worker's queue() handler: the invoice queue and its dead-letter queue.
 // Each message is acked or retried on its own, so one bad message never retries a batch.
-import { readConfig } from "../config";
+import { readConfig, readMailConfig } from "../config";
 import { logMailer } from "../mail/logMailer";
-import type { Mailer } from "../mail/mailer";
+import { unconfiguredMailer, type Mailer } from "../mail/mailer";
 import { postmarkMailer } from "../mail/postmarkMailer";
 import { createLogger, errorMessage, type Logger } from "../observability/log";
 import { InvoiceJobSchema } from "./invoiceJob";
@@ -20,11 +20,16 @@ export function retryDelaySeconds(attempts: number): number {
 }
 
 export async function consumeInvoiceQueue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  const config = readConfig(env as unknown as Record<string, unknown>);
-  const log = createLogger(config.logLevel, { queue: batch.queue });
+  const core = readConfig(env);
+  const log = createLogger(core.logLevel, { queue: batch.queue });
   if (batch.queue.endsWith(DEAD_LETTER_SUFFIX)) return consumeDeadLetters(batch, env, log);
 
-  const mailer: Mailer = config.postmark.token ? postmarkMailer(config.postmark.token, config.postmark.apiUrl) : logMailer(log);
+  const config = readMailConfig(env);
+  const { token, apiUrl } = config.postmark;
+  // The log mailer only in local development: a production deploy that lost its token
+  // must not mark invoices SENT without emailing anyone.
+  const mailer: Mailer = token ? postmarkMailer(token, apiUrl) : core.devMode ? logMailer(log) : unconfiguredMailer;
+  if (mailer === unconfiguredMailer) log.error("postmark_token_missing", { messages: batch.messages.length });
   const deps: SendDependencies = { d1: env.DB, mailer, fonts: assetFontLoader(env.ASSETS), config };
   // One at a time: each send holds a lease and a Postmark connection; batches are small.
   for (const message of batch.messages) await consumeOne(message, deps, log);
@@ -42,6 +47,16 @@ async function consumeOne(message: Message<unknown>, deps: SendDependencies, log
     switch (outcome.kind) {
       case "sent":
         log.info("invoice_sent", { ...fields, invoice_number: outcome.number, postmark_message_id: outcome.messageId });
+        return message.ack();
+      case "sent_unrecorded":
+        // Retrying would send a second email now; the kept lease holds the invoice for a while.
+        log.error("invoice_sent_unrecorded", {
+          ...fields,
+          invoice_number: outcome.number,
+          postmark_message_id: outcome.messageId,
+          error: outcome.error,
+          action: "set the invoice SENT by hand, or it may be sent again after its lease",
+        });
         return message.ack();
       case "already_final":
         log.info("invoice_already_final", { ...fields, status: outcome.status });
@@ -79,7 +94,11 @@ async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env, log: L
     }
     try {
       const marked = await markInvoiceUndeliverable(env.DB, job.data.invoiceId);
-      log.error("invoice_undeliverable", { invoice_id: job.data.invoiceId, marked_failed: marked, action: "send the invoice by hand" });
+      if (marked) {
+        log.error("invoice_undeliverable", { invoice_id: job.data.invoiceId, action: "fix the cause, then set it PENDING again (README)" });
+      } else {
+        log.warn("dead_letter_ignored", { invoice_id: job.data.invoiceId, reason: "already SENT or FAILED, or a sender holds its lease" });
+      }
       message.ack();
     } catch (error) {
       log.error("dead_letter_error", { invoice_id: job.data.invoiceId, error: errorMessage(error) });

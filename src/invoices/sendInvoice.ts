@@ -10,7 +10,7 @@
 //   sent by the next attempt.
 // The order is never touched here: whatever happens to the email, it stays CONFIRMED.
 import { sql } from "drizzle-orm";
-import type { Config } from "../config";
+import type { MailConfig } from "../config";
 import { rowsOf, runBatch } from "../db/client";
 import { MailDeliveryError, type Mailer } from "../mail/mailer";
 import { composeInvoiceEmail } from "./composeInvoiceEmail";
@@ -21,6 +21,8 @@ export const SEND_LEASE_MS = 60_000;
 
 export type SendOutcome =
   | { kind: "sent"; messageId: string; number: string }
+  /** Postmark accepted the email but D1 would not take the SENT: see recordSent. */
+  | { kind: "sent_unrecorded"; messageId: string; number: string; error: string }
   | { kind: "already_final"; status: "SENT" | "FAILED" }
   | { kind: "leased_elsewhere"; retryInSeconds: number }
   | { kind: "not_found" }
@@ -38,7 +40,7 @@ export interface SendDependencies {
   d1: D1Database;
   mailer: Mailer;
   fonts: FontLoader;
-  config: Config;
+  config: MailConfig;
   now?: () => number;
 }
 
@@ -67,6 +69,7 @@ export async function sendInvoice(deps: SendDependencies, invoiceId: number): Pr
     return { kind: "leased_elsewhere", retryInSeconds: remaining + 1 };
   }
 
+  let messageId: string;
   try {
     const document = toInvoiceDocument(invoice, rowsOf<InvoiceLineRow>(results[2]), config);
     const pdf = await renderInvoicePdf(document, deps.fonts);
@@ -74,14 +77,7 @@ export async function sendInvoice(deps: SendDependencies, invoiceId: number): Pr
       from: config.invoice.fromEmail,
       messageStream: config.postmark.messageStream,
     });
-    const { messageId } = await mailer.send(email);
-    await runBatch(d1, [
-      sql`UPDATE invoices
-          SET status = 'SENT', message_id = ${messageId}, sent_at = ${Date.now()}, last_error = NULL,
-              lease_until = NULL, lease_token = NULL, updated_at = ${Date.now()}
-          WHERE id = ${invoiceId} AND status = 'PENDING'`,
-    ]);
-    return { kind: "sent", messageId, number: invoice.number };
+    ({ messageId } = await mailer.send(email));
   } catch (error) {
     const message = (error instanceof Error ? error.message : String(error)).slice(0, 1000);
     if (error instanceof MailDeliveryError && !error.retryable) {
@@ -99,6 +95,36 @@ export async function sendInvoice(deps: SendDependencies, invoiceId: number): Pr
           WHERE id = ${invoiceId} AND lease_token = ${token}`,
     ]);
     return { kind: "failed_retryable", error: message };
+  }
+
+  // Postmark has accepted the email: from here on this attempt must never lead to another
+  // send, so a failing SENT write is retried in place and, if D1 still refuses, the lease is
+  // kept (not released) and the message acked. Only after the lease has expired and the
+  // sweeper's delay has passed could the invoice go out again: the documented window.
+  try {
+    await recordSent(d1, invoiceId, messageId);
+    return { kind: "sent", messageId, number: invoice.number };
+  } catch (error) {
+    return { kind: "sent_unrecorded", messageId, number: invoice.number, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+async function recordSent(d1: D1Database, invoiceId: number, messageId: string, attempts = 3): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const now = Date.now();
+      // Guarded on status only, not on the lease: the email went out whoever holds it now.
+      await runBatch(d1, [
+        sql`UPDATE invoices
+            SET status = 'SENT', message_id = ${messageId}, sent_at = ${now}, last_error = NULL,
+                lease_until = NULL, lease_token = NULL, updated_at = ${now}
+            WHERE id = ${invoiceId} AND status = 'PENDING'`,
+      ]);
+      return;
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * 3 ** attempt));
+    }
   }
 }
 

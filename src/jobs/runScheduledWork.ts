@@ -7,7 +7,7 @@ import { createLogger, errorMessage } from "../observability/log";
 import { expireReservations } from "../orders/expireReservations";
 
 export async function runScheduledWork(controller: ScheduledController, env: Env): Promise<void> {
-  const log = createLogger(readConfig(env as unknown as Record<string, unknown>).logLevel, { cron: controller.cron });
+  const log = createLogger(readConfig(env).logLevel, { cron: controller.cron });
   const now = controller.scheduledTime || Date.now();
   const jobs = await Promise.allSettled([
     expireReservations(env.DB, now).then((cancelled) => {

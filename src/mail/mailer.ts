@@ -15,8 +15,6 @@ export interface OutgoingEmail {
   tag?: string;
   metadata?: Record<string, string>;
   attachments: EmailAttachment[];
-  /** The rendered PDF, for mailers that keep a local copy (the dev log mailer). */
-  pdf?: { name: string; bytes: Uint8Array };
 }
 
 export interface Mailer {
@@ -45,3 +43,19 @@ export class MailDeliveryError extends Error {
 export function isRetryableStatus(status: number): boolean {
   return status === 0 || status === 408 || status === 429 || status >= 500;
 }
+
+/**
+ * The mailer of a deployment without POSTMARK_SERVER_TOKEN (and not in DEV_MODE): every send
+ * fails as retryable, so invoices stay PENDING with the reason in last_error, the queue
+ * retries, and nothing is ever marked SENT without an email having gone out.
+ */
+export const unconfiguredMailer: Mailer = {
+  async send() {
+    throw new MailDeliveryError(
+      "POSTMARK_SERVER_TOKEN is not set: no email can be sent (set it with `wrangler secret put POSTMARK_SERVER_TOKEN`)",
+      true,
+      undefined,
+      undefined,
+    );
+  },
+};

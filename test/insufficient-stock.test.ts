@@ -17,7 +17,9 @@ describe("insufficient stock", () => {
     expect(res.status).toBe(400);
     const body = await res.json<{ error: string; details: unknown[] }>();
     expect(body.error).toBe("Insufficient stock");
-    expect(body.details).toEqual([{ product_id: scarce, product_name: "Last one", requested: 2, stock: 1, stock_reserved: 1 }]);
+    expect(body.details).toEqual([
+      { product_id: scarce, product_name: "Last one", requested: 2, stock: 1, stock_reserved: 1, short_of: "stock" },
+    ]);
     expect(await product(plenty)).toEqual({ stock: 10, stock_reserved: 4 });
     expect(await product(scarce)).toEqual({ stock: 1, stock_reserved: 1 });
     expect((await order(id))?.status).toBe("AWAITING_PAYMENT");
@@ -32,6 +34,7 @@ describe("insufficient stock", () => {
     const { id } = await createOrder({ lines: [{ productId: p, quantity: 3 }] });
     const res = await pay(id);
     expect(res.status).toBe(400);
+    expect((await res.json<{ details: { short_of: string }[] }>()).details[0]?.short_of).toBe("reservation");
     expect(await product(p)).toEqual({ stock: 10, stock_reserved: 1 });
   });
 

@@ -53,6 +53,14 @@ describe("Standard Webhooks signatures", () => {
     expect((await eventsOf(id)).map((e) => e.outcome)).toEqual(["payment_failed", "duplicate"]);
   });
 
+  it("a reused webhook-id with a different status is not taken for a replay", async () => {
+    const { id } = await awaitingOrder();
+    await deliverWithEnv(SIGNING, await signedRequest(JSON.stringify({ order_id: id, status: "failed" }), { id: "msg_reused" }));
+    const paid = await deliverWithEnv(SIGNING, await signedRequest(JSON.stringify({ order_id: id, status: "paid" }), { id: "msg_reused" }));
+    expect(await paid.json()).toMatchObject({ outcome: "confirmed" });
+    expect((await order(id))?.status).toBe("CONFIRMED");
+  });
+
   it("accepts any of several signatures and any of several secrets (rotation)", async () => {
     const { id } = await awaitingOrder();
     const body = JSON.stringify({ order_id: id, status: "paid" });

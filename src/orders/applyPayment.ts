@@ -34,6 +34,7 @@ export interface StockShortage {
   requested: number;
   stock: number;
   stock_reserved: number;
+  short_of: "stock" | "reservation";
 }
 
 export type PaymentResult =
@@ -73,9 +74,13 @@ export async function applyPayment(d1: D1Database, delivery: PaymentDelivery): P
         SELECT ${now}, ${requestId}, ${deliveryId}, ${orderId}, ${status}, o.status,
           CASE
             WHEN o.id IS NULL THEN 'not_found'
-            -- The provider's delivery id seen before with a 200: a replay, whatever it says.
+            -- The same delivery (provider's id, order and status) answered 200 before: a replay.
+            -- Matched on all three, so a provider that reuses an id for a later 'paid' still
+            -- gets that payment applied.
             WHEN ${deliveryId} IS NOT NULL AND EXISTS (
-              SELECT 1 FROM webhook_events WHERE delivery_id = ${deliveryId} AND http_status = 200) THEN 'duplicate'
+              SELECT 1 FROM webhook_events
+              WHERE delivery_id = ${deliveryId} AND order_id = ${orderId} AND payment_status = ${status}
+                AND http_status = 200) THEN 'duplicate'
             WHEN ${status} = 'failed' THEN 'payment_failed'
             WHEN o.status = 'AWAITING_PAYMENT' THEN 'confirmed'
             WHEN o.status IN ('CONFIRMED', 'SHIPPED', 'DELIVERED') THEN 'duplicate'
@@ -152,7 +157,9 @@ async function recordInsufficientStock(d1: D1Database, delivery: PaymentDelivery
       SELECT ${now}, ${requestId}, ${deliveryId}, ${orderId}, ${status}, o.status, 'insufficient_stock', 400,
         (SELECT json_group_array(json_object(
             'product_id', p.id, 'product_name', p.name, 'requested', line.qty,
-            'stock', p.stock, 'stock_reserved', p.stock_reserved))
+            'stock', p.stock, 'stock_reserved', p.stock_reserved,
+            -- 'reservation': the goods may be there but the reserved count is short (data drift).
+            'short_of', CASE WHEN p.stock < line.qty THEN 'stock' ELSE 'reservation' END))
          FROM (${linesByProduct(orderId)}) AS line JOIN products p ON p.id = line.product_id
          WHERE p.stock < line.qty OR p.stock_reserved < line.qty)
       FROM orders o WHERE o.id = ${orderId}`,

@@ -16,6 +16,30 @@ describe("faults around the commit", () => {
     expect(await invoicesOf(id)).toMatchObject([{ status: "PENDING" }]);
   });
 
+  it("a statement failing in the middle of the batch rolls back the whole batch and answers 500", async () => {
+    const p = await createProduct({ stock: 5, reserved: 1 });
+    const { id } = await createOrder({ lines: [{ productId: p, quantity: 1 }] });
+    const before = await snapshot();
+    // The real batch, plus one statement that violates a CHECK after all of its writes.
+    const failingLast = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === "batch") {
+          return (statements: D1PreparedStatement[]) =>
+            target.batch([...statements, target.prepare("UPDATE orders SET status = 'LOST' WHERE id = ?").bind(id)]);
+        }
+        return Reflect.get(target, prop);
+      },
+    });
+
+    const res = await deliverWithEnv({ DB: failingLast }, webhookRequest({ order_id: id, status: "paid" }));
+
+    expect(res.status).toBe(500);
+    expect(await snapshot()).toBe(before);
+    expect((await order(id))?.status).toBe("AWAITING_PAYMENT");
+    expect(await product(p)).toEqual({ stock: 5, stock_reserved: 1 });
+    expect(await invoicesOf(id)).toHaveLength(0);
+  });
+
   it("a database that throws answers 500, so the provider retries, and nothing is half-written", async () => {
     const p = await createProduct({ stock: 5, reserved: 1 });
     const { id } = await createOrder({ lines: [{ productId: p, quantity: 1 }] });

@@ -67,14 +67,24 @@ describe("the outbox sweeper (cron)", () => {
     await env.DB.prepare("UPDATE invoices SET status = 'FAILED' WHERE id = ?").bind(failed.invoiceId).run();
     postmark.reset();
 
-    const { sweepOutbox, SWEEP_BATCH_LIMIT } = await import("../src/invoices/sweepOutbox");
-    const sentMessages: unknown[] = [];
-    const capture = { send: async () => {}, sendBatch: async (m: unknown[]) => void sentMessages.push(...m) } as unknown as Queue;
-    const ids = await sweepOutbox(env.DB, capture, Date.now() + 3 * MINUTE, 2);
-    expect(ids).not.toContain(sent.invoiceId);
-    expect(ids).not.toContain(failed.invoiceId);
-    expect(ids.length).toBeLessThanOrEqual(2);
-    expect(sentMessages).toHaveLength(ids.length);
-    expect(SWEEP_BATCH_LIMIT).toBeLessThanOrEqual(100);
+    const stale = [await confirmedOrderWithInvoice(), await confirmedOrderWithInvoice(), await confirmedOrderWithInvoice()];
+    const { sweepOutbox } = await import("../src/invoices/sweepOutbox");
+    const sentMessages: { body: { invoiceId: number } }[] = [];
+    const capture = {
+      send: async () => {},
+      sendBatch: async (m: { body: { invoiceId: number } }[]) => void sentMessages.push(...m),
+    } as unknown as Queue;
+    const later = Date.now() + 3 * MINUTE;
+
+    const first = await sweepOutbox(env.DB, capture, later, 2);
+    const second = await sweepOutbox(env.DB, capture, later, 2);
+    const third = await sweepOutbox(env.DB, capture, later + MINUTE, 2);
+
+    expect(first).toEqual([stale[0]!.invoiceId, stale[1]!.invoiceId]);
+    expect(second).toEqual([stale[2]!.invoiceId]);
+    expect(third).toEqual([]); // each invoice at most every 5 minutes
+    expect(sentMessages.map((m) => m.body.invoiceId)).toEqual([...first, ...second]);
+    expect([...first, ...second]).not.toContain(sent.invoiceId);
+    expect([...first, ...second]).not.toContain(failed.invoiceId);
   });
 });

@@ -1,13 +1,5 @@
 import { type SQL } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
-import * as schema from "./schema";
-
-export type Database = ReturnType<typeof openDatabase>;
-
-export function openDatabase(d1: D1Database) {
-  return drizzle(d1, { schema });
-}
 
 const dialect = new SQLiteAsyncDialect();
 

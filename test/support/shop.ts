@@ -115,13 +115,17 @@ export async function eventsOf(orderId: string) {
   return results;
 }
 
-/** Row counts of every table, to assert that a rejected request changed nothing. */
+/** The whole state the webhook may change, to assert that a rejected request changed nothing. */
 export async function snapshot() {
-  const tables = ["products", "orders", "order_items", "invoices", "webhook_events"];
-  const rows = await env.DB.batch(tables.map((t) => env.DB.prepare(`SELECT count(*) AS n, total(rowid) AS s FROM ${t}`)));
-  const stock = await env.DB.prepare("SELECT total(stock) AS s, total(stock_reserved) AS r FROM products").first();
-  const statuses = await env.DB.prepare("SELECT group_concat(status) AS s FROM (SELECT status FROM orders ORDER BY id)").first();
-  return JSON.stringify({ tables: rows.map((r) => r.results[0]), stock, statuses });
+  const queries = [
+    "SELECT id, stock, stock_reserved FROM products ORDER BY id",
+    "SELECT id, status, confirmed_at, cancelled_at FROM orders ORDER BY id",
+    "SELECT count(*) AS n, total(id) AS ids FROM order_items",
+    "SELECT id, order_id, number, status FROM invoices ORDER BY id",
+    "SELECT count(*) AS n, max(id) AS last FROM webhook_events",
+  ];
+  const results = await env.DB.batch(queries.map((q) => env.DB.prepare(q)));
+  return JSON.stringify(results.map((r) => r.results));
 }
 
 /** Calls the Worker's real fetch handler with some bindings replaced (secrets, faults). */

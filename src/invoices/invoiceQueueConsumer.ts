@@ -6,7 +6,7 @@ import { unconfiguredMailer, type Mailer } from "../mail/mailer";
 import { postmarkMailer } from "../mail/postmarkMailer";
 import { createLogger, errorMessage, type Logger } from "../observability/log";
 import { InvoiceJobSchema } from "./invoiceJob";
-import { assetFontLoader } from "./pdf/loadFonts";
+import { assetFontLoader } from "./pdf/renderInvoicePdf";
 import { markInvoiceUndeliverable, sendInvoice, type SendDependencies } from "./sendInvoice";
 
 /** Queue names end in this suffix for dead letters (see wrangler.toml). */

@@ -5,21 +5,10 @@ import { env } from "cloudflare:workers";
 import { PDFDocument } from "pdf-lib";
 import { describe, expect, it, vi } from "vitest";
 import { assetFontLoader, renderInvoicePdf, type InvoiceDocument } from "../src/invoices/pdf/renderInvoicePdf";
+import { sampleInvoice } from "./support/sampleInvoice";
 
 function invoice(overrides: Partial<InvoiceDocument> = {}): InvoiceDocument {
-  return {
-    seller: { name: "Example Shop GmbH", addressLines: ["Hauptstraße 1", "10115 Berlin"], vatId: "DE123456789" },
-    number: "INV-2026-000042",
-    issuedAt: Date.UTC(2026, 3, 20, 10, 30),
-    orderNumber: 42,
-    customer: { name: "Jane Doe", email: "jane@example.test" },
-    currency: "EUR",
-    lines: [
-      { description: "Espresso beans, 1 kg", quantity: 2, unitPriceCents: 2490 },
-      { description: "Ceramic mug", quantity: 1, unitPriceCents: 1299 },
-    ],
-    ...overrides,
-  };
+  return sampleInvoice({ issuedAt: Date.UTC(2026, 3, 20, 10, 30), ...overrides });
 }
 
 /** The production loader, reading env.ASSETS, with a spy to see whether it was asked. */

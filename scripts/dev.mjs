@@ -31,7 +31,8 @@ process.on("SIGTERM", stop);
 dev.on("exit", (code) => process.exit(code ?? 0));
 
 await waitForPort(HOST, PORT, 60_000);
-const url = `http://${HOST}:${PORT}/api/webhooks/payment/`;
+const base = `http://${HOST}:${PORT}`;
+const url = `${base}/api/webhooks/payment/`;
 console.log("\n──────────────────────────────────────────────────────────────");
 if (waiting[0]) {
   const o = waiting[0];
@@ -39,10 +40,21 @@ if (waiting[0]) {
   console.log(
     `  curl -sS -X POST ${url} \\\n    -H 'Content-Type: application/json' \\\n    -H 'X-Webhook-Key: ${key ?? "<WEBHOOK_SECRET from .dev.vars>"}' \\\n    -d '{"order_id":"${o.id}","status":"paid"}'\n`,
   );
+  console.log(`or:  npm run webhook -- ${o.id} paid        (--form, --multipart, failed)`);
 } else {
-  console.log("Ready. Every demo order is already paid: `npm run seed -- --reset` puts them back.\n");
+  console.log("Ready. Every demo order is already paid: `npm run seed -- --reset` puts them back.");
 }
+console.log(`then: npm run orders                 what happened (orders, stock, invoices, events)`);
+console.log(`      ${base}/dev/invoices/<number>.pdf   the invoice the log mailer "sent"`);
+console.log(`      ${base}/api/openapi.json            the endpoint's OpenAPI document`);
+console.log("The cron handler (reservation expiry, outbox sweeper) runs here every minute.");
 console.log("──────────────────────────────────────────────────────────────\n");
+
+// wrangler dev does not fire cron triggers by itself; --test-scheduled exposes the handler,
+// so the local system runs it every minute like production does.
+setInterval(() => {
+  fetch(`${base}/__scheduled?cron=${encodeURIComponent("* * * * *")}`).catch(() => {});
+}, 60_000).unref();
 
 function waitForPort(host, port, timeoutMs) {
   const deadline = Date.now() + timeoutMs;

@@ -62,6 +62,14 @@ describe("request bodies", () => {
     expect(await snapshot()).toBe(before);
   });
 
+  it("says what is wrong with a malformed body in the details too", async () => {
+    const res = await deliver("{\"order_id\": ", { contentType: "application/json" });
+    expect(await res.json()).toEqual({
+      error: "Malformed JSON in request body",
+      details: [{ field: "(body)", message: "Malformed JSON in request body" }],
+    });
+  });
+
   it("names every wrong field in the details", async () => {
     const res = await deliver({ order_id: "nope", status: "PAID" });
     expect(res.status).toBe(400);

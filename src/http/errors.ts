@@ -23,9 +23,10 @@ export function handleError(err: Error, c: Context<AppEnv>): Response {
     return c.json({ error: err.error, ...(err.details === undefined ? {} : { details: err.details }) }, err.status);
   }
   if (err instanceof HTTPException) {
-    // Hono's own (e.g. malformed JSON from the validator): a client error with its message.
+    // Hono's own (malformed JSON or form body from the validator): a client error, its message.
     c.set("outcome", "rejected");
-    return c.json({ error: err.message || "Bad request" }, err.status);
+    const message = err.message || "Bad request";
+    return c.json({ error: message, details: [{ field: "(body)", message }] }, err.status);
   }
   // Our own fault (D1 unavailable, a bug): 500 so that the provider retries the delivery.
   c.set("outcome", "internal_error");

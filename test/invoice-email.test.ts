@@ -191,6 +191,15 @@ describe("the invoice email", () => {
     expect(row.last_error).toMatch(/POSTMARK_SERVER_TOKEN is not set/);
   });
 
+  it("a wrong email setting retries every message and leaves the invoices PENDING", async () => {
+    const { invoiceId } = await confirmedOrderWithInvoice();
+    const result = await runQueue("invoice-emails", [invoiceJob(invoiceId)], { INVOICE_TAX_RATE_PERCENT: "lots" } as Partial<Env>);
+    expect(result.retryMessages).toHaveLength(1);
+    expect(result.explicitAcks).toEqual([]);
+    expect((await invoiceRow(invoiceId)).status).toBe("PENDING");
+    expect(postmark.received).toHaveLength(0);
+  });
+
   it("a SENT write that D1 refuses after Postmark accepted: acked, lease kept, no second email", async () => {
     const { env } = await import("cloudflare:workers");
     const { invoiceId, number } = await confirmedOrderWithInvoice();

@@ -1,5 +1,5 @@
 // From database rows to the InvoiceDocument that the PDF and the email are made of.
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import type { MailConfig } from "../config";
 import { rowsOf, runBatch } from "../db/client";
 import type { InvoiceDocument } from "./pdf/layoutInvoice";
@@ -34,14 +34,22 @@ export function toInvoiceDocument(invoice: InvoiceHeaderRow, lines: InvoiceLineR
   };
 }
 
+/** The columns of an InvoiceHeaderRow, from `invoices i JOIN orders o`. */
+export const invoiceHeaderColumns = sql.raw(
+  "i.number, i.created_at, o.order_number, o.customer_email, o.customer_name, o.currency",
+);
+
+/** The InvoiceLineRows of the invoices `i` that `where` selects, in order. */
+export const invoiceLines = (where: SQL) => sql`
+  SELECT p.name, oi.quantity, oi.unit_price_cents
+  FROM invoices i JOIN order_items oi ON oi.order_id = i.order_id JOIN products p ON p.id = oi.product_id
+  WHERE ${where} ORDER BY oi.id`;
+
 /** The document of an invoice by its number (one round trip), or null when there is none. */
 export async function loadInvoiceDocument(d1: D1Database, number: string, config: MailConfig): Promise<InvoiceDocument | null> {
   const [header, lines] = await runBatch(d1, [
-    sql`SELECT i.number, i.created_at, o.order_number, o.customer_email, o.customer_name, o.currency
-        FROM invoices i JOIN orders o ON o.id = i.order_id WHERE i.number = ${number}`,
-    sql`SELECT p.name, oi.quantity, oi.unit_price_cents
-        FROM invoices i JOIN order_items oi ON oi.order_id = i.order_id JOIN products p ON p.id = oi.product_id
-        WHERE i.number = ${number} ORDER BY oi.id`,
+    sql`SELECT ${invoiceHeaderColumns} FROM invoices i JOIN orders o ON o.id = i.order_id WHERE i.number = ${number}`,
+    invoiceLines(sql`i.number = ${number}`),
   ]);
   const row = rowsOf<InvoiceHeaderRow>(header)[0];
   return row ? toInvoiceDocument(row, rowsOf<InvoiceLineRow>(lines), config) : null;

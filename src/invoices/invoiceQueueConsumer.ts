@@ -1,6 +1,6 @@
 // The Worker's queue() handler: the invoice queue and its dead-letter queue.
 // Each message is acked or retried on its own, so one bad message never retries a batch.
-import { readConfig, readMailConfig } from "../config";
+import { readConfig, readMailConfig, type MailConfig } from "../config";
 import { logMailer } from "../mail/logMailer";
 import { unconfiguredMailer, type Mailer } from "../mail/mailer";
 import { postmarkMailer } from "../mail/postmarkMailer";
@@ -24,7 +24,15 @@ export async function consumeInvoiceQueue(batch: MessageBatch<unknown>, env: Env
   const log = createLogger(core.logLevel, { queue: batch.queue });
   if (batch.queue.endsWith(DEAD_LETTER_SUFFIX)) return consumeDeadLetters(batch, env, log);
 
-  const config = readMailConfig(env);
+  let config: MailConfig;
+  try {
+    config = readMailConfig(env);
+  } catch (error) {
+    // A wrong email setting is ours to fix: keep every invoice PENDING and come back later.
+    log.error("mail_config_invalid", { error: errorMessage(error) });
+    for (const message of batch.messages) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    return;
+  }
   const { token, apiUrl } = config.postmark;
   // The log mailer only in local development: a production deploy that lost its token
   // must not mark invoices SENT without emailing anyone.

@@ -14,7 +14,7 @@ import type { MailConfig } from "../config";
 import { rowsOf, runBatch } from "../db/client";
 import { MailDeliveryError, type Mailer } from "../mail/mailer";
 import { composeInvoiceEmail } from "./composeInvoiceEmail";
-import { toInvoiceDocument, type InvoiceHeaderRow, type InvoiceLineRow } from "./invoiceDocument";
+import { invoiceHeaderColumns, invoiceLines, toInvoiceDocument, type InvoiceHeaderRow, type InvoiceLineRow } from "./invoiceDocument";
 import { renderInvoicePdf, type FontLoader } from "./pdf/renderInvoicePdf";
 
 export const SEND_LEASE_MS = 60_000;
@@ -41,12 +41,11 @@ export interface SendDependencies {
   mailer: Mailer;
   fonts: FontLoader;
   config: MailConfig;
-  now?: () => number;
 }
 
 export async function sendInvoice(deps: SendDependencies, invoiceId: number): Promise<SendOutcome> {
   const { d1, mailer, config } = deps;
-  const now = deps.now?.() ?? Date.now();
+  const now = Date.now();
   const token = crypto.randomUUID();
 
   // One round trip: claim if free, then read the row (claimed or not) and, if claimed, its lines.
@@ -54,12 +53,9 @@ export async function sendInvoice(deps: SendDependencies, invoiceId: number): Pr
     sql`UPDATE invoices
         SET lease_until = ${now + SEND_LEASE_MS}, lease_token = ${token}, attempts = attempts + 1, updated_at = ${now}
         WHERE id = ${invoiceId} AND status = 'PENDING' AND (lease_until IS NULL OR lease_until <= ${now})`,
-    sql`SELECT i.id, i.number, i.status, i.lease_until, i.lease_token IS ${token} AS claimed, i.created_at,
-               o.order_number, o.customer_email, o.customer_name, o.currency
+    sql`SELECT i.id, i.status, i.lease_until, i.lease_token IS ${token} AS claimed, ${invoiceHeaderColumns}
         FROM invoices i JOIN orders o ON o.id = i.order_id WHERE i.id = ${invoiceId}`,
-    sql`SELECT p.name, oi.quantity, oi.unit_price_cents
-        FROM invoices i JOIN order_items oi ON oi.order_id = i.order_id JOIN products p ON p.id = oi.product_id
-        WHERE i.id = ${invoiceId} AND i.lease_token IS ${token} ORDER BY oi.id`,
+    invoiceLines(sql`i.id = ${invoiceId} AND i.lease_token IS ${token}`),
   ]);
   const invoice = rowsOf<ClaimedInvoiceRow>(results[1])[0];
   if (!invoice) return { kind: "not_found" };

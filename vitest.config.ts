@@ -25,10 +25,9 @@ export default defineConfig(async () => {
           bindings: {
             TEST_MIGRATIONS: migrations,
             // Two keys, as during a rotation. Obviously fake values.
-            WEBHOOK_SECRET: "test-key-current,test-key-next",
+            WEBHOOK_SECRET: "test-webhook-key-current-not-a-secret,test-webhook-key-next-also-not-a-secret",
             LOG_LEVEL: "silent",
             // wrangler also reads a developer's .dev.vars: pin what tests rely on.
-            DEV_MODE: "false",
             WEBHOOK_SIGNING_SECRET: "",
             // Every email goes to the fake Postmark of test/support/fakePostmark.ts.
             POSTMARK_SERVER_TOKEN: "fake-postmark-server-token",

@@ -1,10 +1,13 @@
 // npm run dev: the whole service on this machine, offline. Applies the migrations to the
-// local D1, seeds the demo data (idempotent), starts `wrangler dev` on 127.0.0.1:8787 and
-// prints a curl that confirms a demo order.
-import { copyFileSync, existsSync, readFileSync } from "node:fs";
+// local D1, seeds the demo data (idempotent), starts `wrangler dev` on 127.0.0.1:8787 with
+// the development entry (src/dev/devWorker.ts: the deployed Worker plus the invoice PDF
+// route and the log mailer, which `wrangler deploy` never bundles) and prints how to
+// confirm a demo order.
+import { copyFileSync, existsSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { migrateLocal, seedLocal } from "./seed.mjs";
+import { readDevVars } from "./lib/devVars.mjs";
 import { queryLocal, ROOT, spawnWrangler } from "./lib/wrangler.mjs";
 
 const HOST = "127.0.0.1";
@@ -15,7 +18,15 @@ if (!existsSync(devVars)) {
   copyFileSync(path.join(ROOT, ".dev.vars.example"), devVars);
   console.log("Created .dev.vars from .dev.vars.example (local secrets; not committed).");
 }
-const key = /^WEBHOOK_SECRET=([^,\n]*)/m.exec(readFileSync(devVars, "utf8"))?.[1]?.trim();
+const vars = readDevVars();
+const key = (vars.WEBHOOK_SECRET ?? "").split(",")[0].trim();
+const MIN_KEY = 32;
+if (key && key.length < MIN_KEY) {
+  console.warn(
+    `\n.dev.vars: WEBHOOK_SECRET is ${key.length} characters; the Worker refuses keys shorter than ${MIN_KEY}.` +
+      "\nReplace it (e.g. with `openssl rand -hex 32`, or the value in .dev.vars.example).\n",
+  );
+}
 
 console.log("Applying migrations to the local D1 and seeding demo data...");
 migrateLocal();
@@ -24,7 +35,7 @@ const waiting = queryLocal(
   "SELECT id, order_number, customer_name FROM orders WHERE status = 'AWAITING_PAYMENT' ORDER BY order_number LIMIT 1",
 );
 
-const dev = spawnWrangler(["dev", "--ip", HOST, "--port", String(PORT), "--test-scheduled"]);
+const dev = spawnWrangler(["dev", "src/dev/devWorker.ts", "--ip", HOST, "--port", String(PORT), "--test-scheduled"]);
 const stop = () => dev.kill("SIGINT");
 process.on("SIGINT", stop);
 process.on("SIGTERM", stop);
@@ -37,14 +48,20 @@ console.log("\n─────────────────────�
 if (waiting[0]) {
   const o = waiting[0];
   console.log(`Ready. Confirm demo order #${o.order_number} (${o.customer_name}) with:\n`);
-  console.log(
-    `  curl -sS -X POST ${url} \\\n    -H 'Content-Type: application/json' \\\n    -H 'X-Webhook-Key: ${key ?? "<WEBHOOK_SECRET from .dev.vars>"}' \\\n    -d '{"order_id":"${o.id}","status":"paid"}'\n`,
-  );
-  console.log(`or:  npm run webhook -- ${o.id} paid        (--form, --multipart, failed)`);
+  if (key.length >= MIN_KEY) {
+    console.log(
+      `  curl -sS -X POST ${url} \\\n    -H 'Content-Type: application/json' \\\n    -H 'X-Webhook-Key: ${key}' \\\n    -d '{"order_id":"${o.id}","status":"paid"}'\n`,
+    );
+    console.log(`or:  npm run webhook -- ${o.id} paid        (--form, --multipart, failed)`);
+  } else {
+    // Signatures only: a curl with a key could only get 403. The CLI signs the delivery.
+    console.log(`  npm run webhook -- ${o.id} paid        (signed with WEBHOOK_SIGNING_SECRET from .dev.vars)\n`);
+  }
 } else {
   console.log("Ready. Every demo order is already paid: `npm run seed -- --reset` puts them back.");
 }
 console.log(`then: npm run orders                 what happened (orders, stock, invoices, events)`);
+console.log(`      npm run ops -- attention         what needs a human (refunds, stuck invoices...)`);
 console.log(`      ${base}/dev/invoices/<number>.pdf   the invoice the log mailer "sent"`);
 console.log(`      ${base}/api/openapi.json            the endpoint's OpenAPI document`);
 console.log("The cron handler (reservation expiry, outbox sweeper) runs here every minute.");

@@ -1,92 +1,27 @@
 // Configuration is read from the Worker's environment and validated here, in one place,
 // so the rest of the code receives typed values and never touches `env` strings.
 //
-// Two parts, parsed separately: a wrong invoice or email setting must not stop payment
-// webhooks or reservation expiry, and a wrong webhook setting must not stop invoice emails.
+// Each handler parses only the settings it uses, so a wrong value can stop only the work
+// that needs it: a malformed webhook secret never stops invoice emails or the cron, a
+// wrong email setting never stops payment webhooks. A wrong value in a handler's own
+// setting fails loudly (an error naming the variable) and that handler keeps its work for
+// later (the queue retries, the webhook answers 500 so the provider retries).
+// LOG_LEVEL can stop nothing: an unknown value falls back to "info" with an error line.
 import { z } from "zod";
+import { isSingleEmailAddress } from "./mail/emailAddress";
 import type { LogLevel } from "./observability/log";
 import { parseSigningSecrets } from "./webhooks/standardWebhooks";
+
+/** A value that names the variable and says what is wrong with it. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
 
 const text = (fallback?: string) =>
   z
     .string()
     .optional()
     .transform((v) => (v !== undefined && v.trim() !== "" ? v.trim() : fallback));
-
-const flag = z
-  .string()
-  .optional()
-  .transform((v) => v === "true");
-
-const CoreSchema = z.object({
-  /** Comma-separated accepted values of X-Webhook-Key; several allow rotation. */
-  WEBHOOK_SECRET: z
-    .string()
-    .optional()
-    .transform((v) =>
-      (v ?? "")
-        .split(",")
-        .map((key) => key.trim())
-        // An empty entry ("a,,b", a trailing comma) must never make an empty key valid.
-        .filter((key) => key.length > 0),
-    ),
-  /** Standard Webhooks secrets ("whsec_<base64>"), comma-separated; optional. */
-  WEBHOOK_SIGNING_SECRET: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      try {
-        return parseSigningSecrets(v);
-      } catch {
-        ctx.addIssue({ code: "custom", message: "WEBHOOK_SIGNING_SECRET must be whsec_<base64> (comma-separated for rotation)" });
-        return z.NEVER;
-      }
-    }),
-  /** Local development only (.dev.vars): dev routes, and the log mailer when there is no token. */
-  DEV_MODE: flag,
-  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
-  INVOICE_PREFIX: z
-    .string()
-    .regex(/^[A-Z0-9]{1,10}$/, "INVOICE_PREFIX must be 1-10 upper-case letters or digits")
-    .default("INV"),
-});
-
-const MailSchema = z
-  .object({
-    POSTMARK_SERVER_TOKEN: text(),
-    POSTMARK_API_URL: z.url({ protocol: /^https?$/ }).default("https://api.postmarkapp.com"),
-    POSTMARK_MESSAGE_STREAM: text("outbound"),
-    INVOICE_FROM_EMAIL: text(),
-    SELLER_NAME: text("Your Shop"),
-    /** Address lines separated by "|" (wrangler vars are single strings). */
-    SELLER_ADDRESS: text(""),
-    SELLER_VAT_ID: text(),
-    INVOICE_LOCALE: text("en-GB"),
-    /** Prices are gross; when set, the invoice shows net, tax and gross. */
-    INVOICE_TAX_RATE_PERCENT: z.coerce.number().min(0).max(100).optional().or(z.literal("").transform(() => undefined)),
-  })
-  .refine((c) => !c.POSTMARK_SERVER_TOKEN || c.INVOICE_FROM_EMAIL, {
-    message: "INVOICE_FROM_EMAIL must be set when POSTMARK_SERVER_TOKEN is (a verified Postmark sender)",
-    path: ["INVOICE_FROM_EMAIL"],
-  });
-
-export interface Config {
-  webhookKeys: string[];
-  signingSecrets: Uint8Array[];
-  devMode: boolean;
-  logLevel: LogLevel;
-  invoicePrefix: string;
-}
-
-export interface MailConfig {
-  postmark: { token: string | undefined; apiUrl: string; messageStream: string };
-  invoice: {
-    fromEmail: string;
-    locale: string;
-    taxRatePercent: number | undefined;
-    seller: { name: string; addressLines: string[]; vatId: string | undefined };
-  };
-}
 
 /** Memoised per env object: the env of an isolate does not change between requests. */
 function memoise<T>(parse: (env: Record<string, unknown>) => T) {
@@ -101,24 +36,158 @@ function memoise<T>(parse: (env: Record<string, unknown>) => T) {
   };
 }
 
-export const readConfig = memoise((env): Config => {
-  const c = CoreSchema.parse(env);
+function parseOrThrow<S extends z.ZodType>(schema: S, env: Record<string, unknown>): z.output<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((i) => (i.path.length > 0 ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; "),
+  );
+}
+
+// ---- LOG_LEVEL: every handler --------------------------------------------------------
+
+const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
+
+export const readLogLevel = memoise((env): { level: LogLevel; problem: string | undefined } => {
+  const raw = typeof env.LOG_LEVEL === "string" ? env.LOG_LEVEL.trim() : "";
+  if (raw === "") return { level: "info", problem: undefined };
+  if ((LOG_LEVELS as readonly string[]).includes(raw)) return { level: raw as LogLevel, problem: undefined };
+  return { level: "info", problem: `LOG_LEVEL "${raw.slice(0, 20)}" is not one of ${LOG_LEVELS.join(", ")}; using "info"` };
+});
+
+// ---- Invoice numbering and dates: the webhook (series year) and the consumer (date) ----
+
+const InvoiceTimeZone = text("UTC").refine(
+  (zone) => {
+    try {
+      new Intl.DateTimeFormat("en", { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: "INVOICE_TIME_ZONE must be an IANA time zone such as UTC or Europe/Berlin" },
+);
+
+// ---- The webhook ---------------------------------------------------------------------
+
+/** Shorter keys are refused: they can be guessed, and a shared key is all that guards the endpoint. */
+export const MIN_WEBHOOK_KEY_LENGTH = 32;
+
+const WebhookSchema = z.object({
+  /** Comma-separated accepted values of X-Webhook-Key; several allow rotation. */
+  WEBHOOK_SECRET: z.string().optional(),
+  /** Standard Webhooks secrets ("whsec_<base64>"), comma-separated; optional. */
+  WEBHOOK_SIGNING_SECRET: z.string().optional(),
+  INVOICE_PREFIX: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined ? "INV" : v.trim()))
+    .pipe(z.string().regex(/^[A-Z0-9]{1,10}$/, "INVOICE_PREFIX must be 1-10 upper-case letters or digits")),
+  INVOICE_TIME_ZONE: InvoiceTimeZone,
+});
+
+export interface WebhookConfig {
+  webhookKeys: string[];
+  signingSecrets: Uint8Array[];
+  invoicePrefix: string;
+  invoiceTimeZone: string;
+  /**
+   * Configured secrets that were refused (too short, malformed), each naming its variable.
+   * The good ones still work: one bad entry must not turn a correctly signed delivery into
+   * a 500. With no good one left the endpoint fails closed.
+   */
+  problems: string[];
+}
+
+export const readWebhookConfig = memoise((env): WebhookConfig => {
+  const c = parseOrThrow(WebhookSchema, env);
+  const problems: string[] = [];
+  const webhookKeys: string[] = [];
+  (c.WEBHOOK_SECRET ?? "")
+    .split(",")
+    .map((key) => key.trim())
+    // An empty entry ("a,,b", a trailing comma) must never make an empty key valid.
+    .filter((key) => key.length > 0)
+    .forEach((key, index) => {
+      if (key.length >= MIN_WEBHOOK_KEY_LENGTH) webhookKeys.push(key);
+      else
+        problems.push(
+          `WEBHOOK_SECRET entry ${index + 1} is ${key.length} characters; at least ${MIN_WEBHOOK_KEY_LENGTH} are required ` +
+            "(make one with `openssl rand -hex 32`): it is refused",
+        );
+    });
+  const signing = parseSigningSecrets(c.WEBHOOK_SIGNING_SECRET);
+  for (const problem of signing.problems) problems.push(`WEBHOOK_SIGNING_SECRET ${problem}: it is refused`);
   return {
-    webhookKeys: c.WEBHOOK_SECRET,
-    signingSecrets: c.WEBHOOK_SIGNING_SECRET,
-    devMode: c.DEV_MODE,
-    logLevel: c.LOG_LEVEL,
+    webhookKeys,
+    signingSecrets: signing.secrets,
     invoicePrefix: c.INVOICE_PREFIX,
+    invoiceTimeZone: c.INVOICE_TIME_ZONE!,
+    problems,
   };
 });
 
+// ---- The invoice consumer ------------------------------------------------------------
+
+/** http:// only where the token cannot leave the machine or reach a real host. */
+function isLocalOrTestHost(hostname: string): boolean {
+  return (
+    hostname === "localhost" ||
+    hostname === "[::1]" ||
+    /^127\.\d+\.\d+\.\d+$/.test(hostname) ||
+    // RFC 6761 reserves .test and .localhost: they never resolve to a host on the internet.
+    hostname.endsWith(".test") ||
+    hostname.endsWith(".localhost")
+  );
+}
+
+const MailSchema = z
+  .object({
+    POSTMARK_SERVER_TOKEN: text(),
+    POSTMARK_API_URL: z
+      .url({ protocol: /^https?$/, error: "POSTMARK_API_URL must be an http(s) URL" })
+      .default("https://api.postmarkapp.com")
+      .refine((url) => new URL(url).protocol === "https:" || isLocalOrTestHost(new URL(url).hostname), {
+        message: "POSTMARK_API_URL must be https:// (the server token travels in a header); http:// only for a local fake",
+      }),
+    POSTMARK_MESSAGE_STREAM: text("outbound"),
+    INVOICE_FROM_EMAIL: text().refine((v) => v === undefined || isSingleEmailAddress(v), {
+      message: "INVOICE_FROM_EMAIL must be one email address",
+    }),
+    SELLER_NAME: text("Your Shop"),
+    /** Address lines separated by "|" (wrangler vars are single strings). */
+    SELLER_ADDRESS: text(""),
+    SELLER_VAT_ID: text(),
+    INVOICE_LOCALE: text("en-GB"),
+    INVOICE_TIME_ZONE: InvoiceTimeZone,
+    /** Prices are gross; when set, the invoice shows net, tax and gross. */
+    INVOICE_TAX_RATE_PERCENT: z.coerce.number().min(0).max(100).optional().or(z.literal("").transform(() => undefined)),
+  })
+  .refine((c) => !c.POSTMARK_SERVER_TOKEN || c.INVOICE_FROM_EMAIL, {
+    message: "INVOICE_FROM_EMAIL must be set when POSTMARK_SERVER_TOKEN is (a verified Postmark sender)",
+    path: ["INVOICE_FROM_EMAIL"],
+  });
+
+export interface MailConfig {
+  postmark: { token: string | undefined; apiUrl: string; messageStream: string };
+  invoice: {
+    fromEmail: string;
+    locale: string;
+    timeZone: string;
+    taxRatePercent: number | undefined;
+    seller: { name: string; addressLines: string[]; vatId: string | undefined };
+  };
+}
+
 export const readMailConfig = memoise((env): MailConfig => {
-  const c = MailSchema.parse(env);
+  const c = parseOrThrow(MailSchema, env);
   return {
     postmark: { token: c.POSTMARK_SERVER_TOKEN, apiUrl: c.POSTMARK_API_URL, messageStream: c.POSTMARK_MESSAGE_STREAM! },
     invoice: {
       fromEmail: c.INVOICE_FROM_EMAIL ?? "invoices@localhost.invalid",
       locale: c.INVOICE_LOCALE!,
+      timeZone: c.INVOICE_TIME_ZONE!,
       taxRatePercent: c.INVOICE_TAX_RATE_PERCENT,
       seller: {
         name: c.SELLER_NAME!,
@@ -128,3 +197,33 @@ export const readMailConfig = memoise((env): MailConfig => {
     },
   };
 });
+
+// ---- Alerts to the operator: the cron (enqueue) and the consumer (send) ----------------
+
+const AlertSchema = z.object({
+  OPS_ALERT_EMAIL: text().refine((v) => v === undefined || isSingleEmailAddress(v), {
+    message: "OPS_ALERT_EMAIL must be one email address",
+  }),
+});
+
+export const readAlertConfig = memoise((env): { opsAlertEmail: string | undefined } => {
+  return { opsAlertEmail: parseOrThrow(AlertSchema, env).OPS_ALERT_EMAIL };
+});
+
+// ---- Retention of the audit log: the cron ----------------------------------------------
+
+const RetentionSchema = z.object({
+  WEBHOOK_EVENT_RETENTION_DAYS: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === "" ? "400" : v.trim()))
+    .transform(Number)
+    .pipe(
+      z
+        .number({ error: "WEBHOOK_EVENT_RETENTION_DAYS must be a whole number of days" })
+        .int("WEBHOOK_EVENT_RETENTION_DAYS must be a whole number of days")
+        .min(30, "WEBHOOK_EVENT_RETENTION_DAYS must be at least 30"),
+    ),
+});
+
+export const readRetentionDays = memoise((env): number => parseOrThrow(RetentionSchema, env).WEBHOOK_EVENT_RETENTION_DAYS);

@@ -17,8 +17,8 @@ describe("webhook authentication", () => {
     ["a wrong key of the same length", "test-key-currenX"],
     ["an odd-length key", "abc"],
     ["a prefix of a valid key", "test-key"],
-    ["a valid key with a suffix", "test-key-current-and-more"],
-    ["both keys joined by a comma", "test-key-current,test-key-next"],
+    ["a valid key with a suffix", "test-webhook-key-current-not-a-secret-and-more"],
+    ["both keys joined by a comma", "test-webhook-key-current-not-a-secret,test-webhook-key-next-also-not-a-secret"],
   ])("refuses %s with 403 and writes nothing", async (_, key) => {
     const { id, productId } = await awaitingOrder();
     const before = await snapshot();
@@ -46,10 +46,28 @@ describe("webhook authentication", () => {
 
   it("ignores blanks around keys and empty entries in the secret", async () => {
     const { id } = await awaitingOrder();
-    const secret = { WEBHOOK_SECRET: " , odd-key ,, " } as Partial<Env>;
+    const key = "an-odd-but-long-enough-key-0123456789";
+    const secret = { WEBHOOK_SECRET: ` , ${key} ,, ` } as Partial<Env>;
     expect((await deliverWithEnv(secret, webhookRequest({ order_id: id, status: "paid" }, ""))).status).toBe(403);
     expect((await deliverWithEnv(secret, webhookRequest({ order_id: id, status: "paid" }, " "))).status).toBe(403);
-    expect((await deliverWithEnv(secret, webhookRequest({ order_id: id, status: "paid" }, "odd-key"))).status).toBe(200);
+    expect((await deliverWithEnv(secret, webhookRequest({ order_id: id, status: "paid" }, key))).status).toBe(200);
+  });
+
+  it("refuses keys shorter than 32 characters: alone, the endpoint fails closed", async () => {
+    const { id } = await awaitingOrder();
+    const before = await snapshot();
+    const res = await deliverWithEnv({ WEBHOOK_SECRET: "a" } as Partial<Env>, webhookRequest({ order_id: id, status: "paid" }, "a"));
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ error: "Webhook authentication is not configured" });
+    expect(await snapshot()).toBe(before);
+  });
+
+  it("a short key beside a good one is refused, and the good one keeps working", async () => {
+    const { id } = await awaitingOrder();
+    const good = "a-good-key-of-at-least-32-characters-000";
+    const secret = { WEBHOOK_SECRET: `short-key,${good}` } as Partial<Env>;
+    expect((await deliverWithEnv(secret, webhookRequest({ order_id: id, status: "paid" }, "short-key"))).status).toBe(403);
+    expect((await deliverWithEnv(secret, webhookRequest({ order_id: id, status: "paid" }, good))).status).toBe(200);
   });
 
   it.each([
@@ -59,7 +77,7 @@ describe("webhook authentication", () => {
   ])("fails closed with 500 when the secret is %s", async (_, secret) => {
     const { id } = await awaitingOrder();
     const before = await snapshot();
-    for (const key of ["", "anything", "test-key-current"]) {
+    for (const key of ["", "anything", "test-webhook-key-current-not-a-secret"]) {
       const res = await deliverWithEnv({ WEBHOOK_SECRET: secret } as Partial<Env>, webhookRequest({ order_id: id, status: "paid" }, key));
       expect(res.status).toBe(500);
       expect(await res.json()).toEqual({ error: "Webhook authentication is not configured" });
@@ -71,6 +89,6 @@ describe("webhook authentication", () => {
     const { id } = await awaitingOrder();
     await deliver({ order_id: id, status: "paid" });
     const { results } = await env.DB.prepare("SELECT * FROM webhook_events").all();
-    expect(JSON.stringify(results)).not.toContain("test-key-current");
+    expect(JSON.stringify(results)).not.toContain("test-webhook-key-current-not-a-secret");
   });
 });

@@ -97,7 +97,7 @@ describe("request bodies", () => {
     const streamed = await exports.default.fetch(
       new Request("https://shop.test/api/webhooks/payment/", {
         method: "POST",
-        headers: { "X-Webhook-Key": "test-key-current", "Content-Type": "application/json" },
+        headers: { "X-Webhook-Key": "test-webhook-key-current-not-a-secret", "Content-Type": "application/json" },
         body: stream,
       }),
     );

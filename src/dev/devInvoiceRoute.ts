@@ -1,7 +1,8 @@
-// GET /dev/invoices/<number>.pdf — local development only (DEV_MODE=true in .dev.vars):
-// the invoice PDF, rendered from the database with the same code the consumer emails, so
-// a person running `npm run dev` can open what the log mailer "sent". Never enabled in
-// production: it would hand any invoice to anyone who can guess its number.
+// GET /dev/invoices/<number>.pdf — local development only: the invoice PDF, rendered from
+// the database with the same code the consumer emails, so a person running `npm run dev`
+// can open what the log mailer "sent". It would hand any invoice to anyone who can guess
+// its number, so it is mounted only by the development entry (src/dev/devWorker.ts, which
+// `wrangler deploy` never bundles), and even there it answers only on a loopback host.
 import { Hono } from "hono";
 import { readMailConfig } from "../config";
 import type { AppEnv } from "../http/appEnv";
@@ -12,8 +13,13 @@ import { assetFontLoader, renderInvoicePdf } from "../invoices/pdf/renderInvoice
 
 export const devInvoices = new Hono<AppEnv>();
 
+/** 127.0.0.0/8, ::1 and localhost: where `wrangler dev` listens for `npm run dev`. */
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
 devInvoices.get("/:file{[A-Z0-9]+-\\d{4}-\\d{6}\\.pdf}", async (c) => {
-  if (!c.get("config").devMode) throw new ApiError(404, "Not found", undefined, "no_route");
+  if (!isLoopbackHost(new URL(c.req.url).hostname)) throw new ApiError(404, "Not found", undefined, "no_route");
   const number = c.req.param("file").replace(/\.pdf$/, "");
   const document = await loadInvoiceDocument(c.env.DB, number, readMailConfig(c.env));
   if (!document) throw new ApiError(404, "Invoice not found", { number }, "not_found");

@@ -1,4 +1,4 @@
-import type { Config } from "../config";
+import type { WebhookConfig } from "../config";
 import type { Logger } from "../observability/log";
 
 /** Hono's typing of the Worker's bindings and of the per-request variables. */
@@ -6,7 +6,8 @@ export interface AppEnv {
   Bindings: Env;
   Variables: {
     requestId: string;
-    config: Config;
+    /** The webhook routes' settings, parsed by `webhookSettings` (src/webhooks/webhookSettings.ts). */
+    config: WebhookConfig;
     log: Logger;
     /** What happened to the request, for its log line (confirmed, duplicate, rejected...). */
     outcome: string;

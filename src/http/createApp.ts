@@ -1,12 +1,15 @@
 import { Hono } from "hono";
-import { devInvoices } from "../dev/devInvoiceRoute";
 import { openApiDocument } from "../webhooks/openApiDocument";
 import { paymentWebhook, PAYMENT_WEBHOOK_PATH } from "../webhooks/paymentRoute";
 import type { AppEnv } from "./appEnv";
 import { handleError } from "./errors";
 import { requestContext } from "./requestContext";
 
-export function createApp() {
+/**
+ * The Worker's HTTP app. `extend` mounts more routes before the 404 (the local development
+ * entry, src/dev/devWorker.ts, adds its routes this way; the deployed Worker never imports them).
+ */
+export function createApp(extend?: (app: Hono<AppEnv>) => void) {
   // strict: false — the original endpoint has a trailing slash; providers configured without
   // it must get the same answer, not a redirect (most do not follow one for a POST).
   const app = new Hono<AppEnv>({ strict: false });
@@ -21,7 +24,7 @@ export function createApp() {
     c.set("outcome", "openapi");
     return c.json(openApiDocument());
   });
-  app.route("/dev/invoices", devInvoices);
+  extend?.(app);
   // Returned, not thrown: Hono runs notFound outside the middleware's error handling, and
   // a throw here would skip the request log line and the X-Request-Id header.
   app.notFound((c) => {

@@ -1,19 +1,24 @@
-// Per-request context: a request id (returned as X-Request-Id), the parsed configuration,
-// a logger, and exactly one structured log line per request when the answer is ready.
+// Per-request context: a request id (returned as X-Request-Id), a logger, and exactly one
+// structured log line per request when the answer is ready.
 import type { MiddlewareHandler } from "hono";
-import { readConfig } from "../config";
+import { readLogLevel } from "../config";
 import { createLogger } from "../observability/log";
 import type { AppEnv } from "./appEnv";
 
 export const REQUEST_ID_HEADER = "X-Request-Id";
 
+const reportedLogLevel = new WeakSet<object>();
+
 export const requestContext: MiddlewareHandler<AppEnv> = async (c, next) => {
   const started = performance.now();
   const requestId = crypto.randomUUID();
-  const config = readConfig(c.env);
-  const log = createLogger(config.logLevel, { request_id: requestId });
+  const logLevel = readLogLevel(c.env);
+  const log = createLogger(logLevel.level, { request_id: requestId });
+  if (logLevel.problem && !reportedLogLevel.has(logLevel)) {
+    reportedLogLevel.add(logLevel);
+    log.error("config_invalid", { error: logLevel.problem });
+  }
   c.set("requestId", requestId);
-  c.set("config", config);
   c.set("log", log);
   c.set("outcome", "unknown");
   await next();

@@ -13,24 +13,56 @@ const encoder = new TextEncoder();
 
 export type SignatureVerdict = { ok: true; webhookId: string } | { ok: false; reason: string };
 
-/** Secrets as Standard Webhooks shows them ("whsec_" + base64), comma-separated for rotation. */
-export function parseSigningSecrets(value: string | undefined): Uint8Array[] {
-  return (value ?? "")
+/** The Standard Webhooks range is 24 to 64 bytes; a shorter secret can be brute-forced. */
+export const MIN_SECRET_BYTES = 24;
+
+/**
+ * Secrets as Standard Webhooks shows them ("whsec_" + base64), comma-separated for rotation.
+ * An entry that does not decode, or decodes to fewer than MIN_SECRET_BYTES, is refused and
+ * described in `problems` (never echoed: it is a secret); the good entries still work.
+ */
+export function parseSigningSecrets(value: string | undefined): { secrets: Uint8Array[]; problems: string[] } {
+  const secrets: Uint8Array[] = [];
+  const problems: string[] = [];
+  (value ?? "")
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s.length > 0)
-    .map((s) => (s.startsWith("whsec_") ? base64ToBytes(s.slice("whsec_".length)) : encoder.encode(s)));
+    .forEach((entry, index) => {
+      const bytes = entry.startsWith("whsec_") ? safeBase64ToBytes(entry.slice("whsec_".length)) : encoder.encode(entry);
+      if (!bytes) problems.push(`entry ${index + 1} is not whsec_<base64>`);
+      else if (bytes.byteLength < MIN_SECRET_BYTES)
+        problems.push(`entry ${index + 1} decodes to ${bytes.byteLength} bytes; at least ${MIN_SECRET_BYTES} are required`);
+      else secrets.push(bytes);
+    });
+  return { secrets, problems };
+}
+
+export interface SignatureHeaders {
+  id: string | undefined;
+  timestamp: string | undefined;
+  signature: string | undefined;
+}
+
+/**
+ * The three headers under the Standard Webhooks names, or under Svix's own names
+ * (svix-id, svix-timestamp, svix-signature: what Svix sends unless a customer pays for
+ * white-labelled headers). One set is read whole, never a mix of the two.
+ */
+export function readSignatureHeaders(header: (name: string) => string | undefined): SignatureHeaders {
+  const prefix = header("webhook-signature") !== undefined || header("svix-signature") === undefined ? "webhook" : "svix";
+  return { id: header(`${prefix}-id`), timestamp: header(`${prefix}-timestamp`), signature: header(`${prefix}-signature`) };
 }
 
 export async function verifySignature(
   secrets: readonly Uint8Array[],
-  headers: { id: string | undefined; timestamp: string | undefined; signature: string | undefined },
+  headers: SignatureHeaders,
   body: ArrayBuffer,
   nowSeconds = Math.floor(Date.now() / 1000),
 ): Promise<SignatureVerdict> {
   const { id, timestamp, signature } = headers;
   if (!id || !timestamp || !signature) {
-    return { ok: false, reason: "Missing webhook-id, webhook-timestamp or webhook-signature header" };
+    return { ok: false, reason: "Missing webhook-id, webhook-timestamp or webhook-signature header (or svix-id, svix-timestamp, svix-signature)" };
   }
   if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: "webhook-timestamp must be unix seconds" };
   if (Math.abs(nowSeconds - Number(timestamp)) > TOLERANCE_SECONDS) {

@@ -23,7 +23,7 @@ import {
 
 // Obviously fake values: nothing here is a real credential.
 const POSTMARK_TOKEN = "e2e-fake-postmark-server-token";
-const WEBHOOK_KEY = "e2e-fake-webhook-key";
+const WEBHOOK_KEY = "e2e-fake-webhook-key-not-a-real-secret";
 const FROM_EMAIL = "invoices@shop.example";
 /** The consumer's first retry delay (src/invoices/invoiceQueueConsumer.ts). */
 const FIRST_RETRY_SECONDS = 5;

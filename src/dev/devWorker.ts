@@ -1,0 +1,19 @@
+// The Worker of local development (`npm run dev` runs `wrangler dev src/dev/devWorker.ts`):
+// the deployed Worker's handlers, plus what must never be deployed: the invoice PDF route
+// and the log mailer that prints emails when there is no Postmark token. `wrangler deploy`
+// bundles src/index.ts, which imports nothing from here, so no setting can turn these on
+// in production.
+import { createApp } from "../http/createApp";
+import { consumeQueue } from "../jobs/consumeQueue";
+import { runScheduledWork } from "../jobs/runScheduledWork";
+import { logMailer } from "../mail/logMailer";
+import { devInvoices } from "./devInvoiceRoute";
+
+const app = createApp((app) => app.route("/dev/invoices", devInvoices));
+
+const devWorker: ExportedHandler<Env> = {
+  fetch: app.fetch,
+  queue: (batch, env) => consumeQueue(batch, env, { devMailer: logMailer }),
+  scheduled: (controller, env) => runScheduledWork(controller, env),
+};
+export default devWorker;

@@ -110,12 +110,48 @@ describe("the invoice email", () => {
     expect((await order(o.id))?.status).toBe("CONFIRMED");
   });
 
-  it("a wrong token (401) is permanent too", async () => {
+  it("a wrong token (401, ErrorCode 10) is an account problem: retried in 30 minutes, never FAILED at once", async () => {
     const { invoiceId } = await confirmedOrderWithInvoice();
+    const before = Date.now();
     const result = await runQueue("invoice-emails", [invoiceJob(invoiceId)], { POSTMARK_SERVER_TOKEN: "not-the-token" } as Partial<Env>);
-    expect(result.retryMessages).toEqual([]);
-    expect((await invoiceRow(invoiceId)).status).toBe("FAILED");
-    expect((await invoiceRow(invoiceId)).last_error).toMatch(/401/);
+    expect(result.explicitAcks).toEqual([]);
+    expect(result.retryDelays).toEqual([1800]);
+    const row = await invoiceRow(invoiceId);
+    expect(row.status).toBe("PENDING");
+    expect(row.last_error).toMatch(/401.*ErrorCode 10/);
+    // The sweeper will not step in before the retry is due.
+    expect(row.next_attempt_at!).toBeGreaterThanOrEqual(before + 1800_000);
+    // Once the token is fixed, the retry sends it.
+    const fixed = await runQueue("invoice-emails", [invoiceJob(invoiceId)], {}, 2);
+    expect(fixed.explicitAcks).toHaveLength(1);
+    expect((await invoiceRow(invoiceId)).status).toBe("SENT");
+  });
+
+  it.each([
+    ["sender signature not confirmed (422/401)", { status: 422, ErrorCode: 401, Message: "Sender signature not confirmed" }],
+    ["sender signature not found (422/400)", { status: 422, ErrorCode: 400, Message: "Sender signature not found" }],
+    ["not allowed to send (422/405)", { status: 422, ErrorCode: 405, Message: "Not allowed to send" }],
+    ["account pending (422/412)", { status: 422, ErrorCode: 412, Message: "Account is pending approval" }],
+    ["account may not send (422/413)", { status: 422, ErrorCode: 413, Message: "Account may not send" }],
+  ])("%s is an account problem: retried with a long delay, the invoice stays PENDING", async (_, answer) => {
+    const { invoiceId } = await confirmedOrderWithInvoice();
+    postmark.answerNext(answer);
+    const result = await runQueue("invoice-emails", [invoiceJob(invoiceId)]);
+    expect(result.retryDelays).toEqual([1800]);
+    expect((await invoiceRow(invoiceId)).status).toBe("PENDING");
+  });
+
+  it("a transient failure is given up after 10 attempts of the ledger, not of the message", async () => {
+    const { invoiceId } = await confirmedOrderWithInvoice();
+    const { env } = await import("cloudflare:workers");
+    await env.DB.prepare("UPDATE invoices SET attempts = 9 WHERE id = ?").bind(invoiceId).run();
+    postmark.answerNext(ANSWERS.serverError);
+    // A fresh message (the sweeper's), attempt 1: the ledger's count decides.
+    const result = await runQueue("invoice-emails", [invoiceJob(invoiceId)], {}, 1);
+    expect(result.explicitAcks).toHaveLength(1);
+    const row = await invoiceRow(invoiceId);
+    expect(row.status).toBe("FAILED");
+    expect(row.last_error).toMatch(/500.*gave up after 10 attempts/);
   });
 
   it("a redelivered message after SENT sends nothing", async () => {
@@ -171,9 +207,10 @@ describe("the invoice email", () => {
     expect((await invoiceRow(invoiceId)).status).toBe("SENT");
   });
 
-  it("in DEV_MODE without a Postmark token, the log mailer stands in and the invoice is SENT", async () => {
+  it("in the local development Worker without a Postmark token, the log mailer stands in and the invoice is SENT", async () => {
     const { invoiceId } = await confirmedOrderWithInvoice();
-    const result = await runQueue("invoice-emails", [invoiceJob(invoiceId)], { POSTMARK_SERVER_TOKEN: "", DEV_MODE: "true" } as Partial<Env>);
+    const devWorker = (await import("../src/dev/devWorker")).default;
+    const result = await runQueue("invoice-emails", [invoiceJob(invoiceId)], { POSTMARK_SERVER_TOKEN: "" } as Partial<Env>, 1, devWorker);
     expect(result.explicitAcks).toHaveLength(1);
     expect(postmark.received).toHaveLength(0);
     const row = await invoiceRow(invoiceId);
@@ -181,9 +218,9 @@ describe("the invoice email", () => {
     expect(row.message_id).toMatch(/^log-/);
   });
 
-  it("without a Postmark token outside DEV_MODE, nothing is marked SENT: the message is retried", async () => {
+  it("without a Postmark token the deployed Worker marks nothing SENT, whatever DEV_MODE says: the message is retried", async () => {
     const { invoiceId } = await confirmedOrderWithInvoice();
-    const result = await runQueue("invoice-emails", [invoiceJob(invoiceId)], { POSTMARK_SERVER_TOKEN: "" } as Partial<Env>);
+    const result = await runQueue("invoice-emails", [invoiceJob(invoiceId)], { POSTMARK_SERVER_TOKEN: "", DEV_MODE: "true" } as Partial<Env>);
     expect(result.explicitAcks).toEqual([]);
     expect(result.retryMessages).toHaveLength(1);
     const row = await invoiceRow(invoiceId);

@@ -17,7 +17,7 @@ it("serves an OpenAPI 3.1 document whose request schema is the validator's own",
   const schema = post.requestBody.content["application/json"].schema;
   expect(schema).toEqual(JSON.parse(JSON.stringify(z.toJSONSchema(PaymentPayloadSchema, { io: "input" }))));
   expect(schema.required).toEqual(["order_id", "status"]);
-  expect(schema.properties.order_id.format).toBe("uuid");
+  expect(schema.properties.order_id.type).toBe("string");
   expect(schema.properties.status.enum).toEqual(["paid", "failed"]);
   // The answers of the original spec, and ours.
   expect(Object.keys(post.responses)).toEqual(expect.arrayContaining(["200", "400", "403", "404", "413", "415"]));

@@ -38,10 +38,11 @@ describe("the outbox sweeper (cron)", () => {
 
   it("a consumer that crashed after claiming: once its lease expires the invoice is sent once", async () => {
     const { invoiceId, number } = await confirmedOrderWithInvoice();
-    // What a consumer that died mid-send leaves behind: a claimed, unsent row.
+    // What a consumer that died mid-send leaves behind: a claimed, unsent row, due for the
+    // sweeper two minutes after its lease.
     const leaseUntil = Date.now() + MINUTE;
-    await env.DB.prepare("UPDATE invoices SET lease_until = ?, lease_token = 'crashed', attempts = 1, updated_at = ? WHERE id = ?")
-      .bind(leaseUntil, Date.now() - 5 * MINUTE, invoiceId)
+    await env.DB.prepare("UPDATE invoices SET lease_until = ?, lease_token = 'crashed', attempts = 1, next_attempt_at = ? WHERE id = ?")
+      .bind(leaseUntil, leaseUntil + 2 * MINUTE, invoiceId)
       .run();
 
     // While the lease holds, neither the sweeper nor a redelivered message sends it.
@@ -53,7 +54,7 @@ describe("the outbox sweeper (cron)", () => {
 
     // The lease lapses (moved into the past: the clock cannot be), the sweeper re-enqueues.
     await env.DB.prepare("UPDATE invoices SET lease_until = ? WHERE id = ?").bind(Date.now() - 1, invoiceId).run();
-    await runCron(Date.now() + 3 * MINUTE);
+    await runCron(leaseUntil + 2 * MINUTE);
     await eventually(async () => (await invoiceRow(invoiceId)).status === "SENT");
     const late = await runQueue("invoice-emails", [invoiceJob(invoiceId)], {}, 3);
     expect(late.explicitAcks).toHaveLength(1);
@@ -76,15 +77,55 @@ describe("the outbox sweeper (cron)", () => {
     } as unknown as Queue;
     const later = Date.now() + 3 * MINUTE;
 
-    const first = await sweepOutbox(env.DB, capture, later, 2);
-    const second = await sweepOutbox(env.DB, capture, later, 2);
-    const third = await sweepOutbox(env.DB, capture, later + MINUTE, 2);
+    const first = await sweepOutbox(env.DB, capture, later, 2, 1);
+    const second = await sweepOutbox(env.DB, capture, later, 2, 1);
+    const third = await sweepOutbox(env.DB, capture, later + MINUTE, 2, 1);
 
     expect(first).toEqual([stale[0]!.invoiceId, stale[1]!.invoiceId]);
     expect(second).toEqual([stale[2]!.invoiceId]);
     expect(third).toEqual([]); // each invoice at most every 5 minutes
-    expect(sentMessages.map((m) => m.body.invoiceId)).toEqual([...first, ...second]);
+    const fourth = await sweepOutbox(env.DB, capture, later + 5 * MINUTE, 2, 1);
+    expect(fourth).toEqual([stale[0]!.invoiceId, stale[1]!.invoiceId]);
+    expect(sentMessages.map((m) => m.body.invoiceId)).toEqual([...first, ...second, ...fourth]);
     expect([...first, ...second]).not.toContain(sent.invoiceId);
     expect([...first, ...second]).not.toContain(failed.invoiceId);
+  });
+
+  it("drains a backlog in rounds of 100 within one run, oldest due first", async () => {
+    const backlog = [];
+    for (let i = 0; i < 5; i++) backlog.push(await confirmedOrderWithInvoice());
+    const { sweepOutbox } = await import("../src/invoices/sweepOutbox");
+    const batches: number[][] = [];
+    const capture = {
+      sendBatch: async (m: { body: { invoiceId: number } }[]) => void batches.push(m.map((x) => x.body.invoiceId)),
+    } as unknown as Queue;
+    const swept = await sweepOutbox(env.DB, capture, Date.now() + 3 * MINUTE, 2);
+    expect(batches.map((b) => b.length)).toEqual([2, 2, 1]);
+    expect(swept).toEqual(expect.arrayContaining(backlog.map((b) => b.invoiceId)));
+  });
+
+  it("respects a retry's backoff: no re-enqueue before the retry is due", async () => {
+    const { invoiceId } = await confirmedOrderWithInvoice();
+    const { sweepOutbox } = await import("../src/invoices/sweepOutbox");
+    const capture = { sendBatch: async () => {} } as unknown as Queue;
+    // The 7th failure backs off 5 s x 2^6 = 320 s: due 320 s + 2 minutes after it.
+    const failedAt = Date.now();
+    await env.DB.prepare("UPDATE invoices SET attempts = 7, next_attempt_at = ? WHERE id = ?")
+      .bind(failedAt + 320_000 + 2 * MINUTE, invoiceId)
+      .run();
+    expect(await sweepOutbox(env.DB, capture, failedAt + 5 * MINUTE)).not.toContain(invoiceId);
+    expect(await sweepOutbox(env.DB, capture, failedAt + 7.5 * MINUTE)).toContain(invoiceId);
+  });
+
+  it("a retryable failure records when the retry is due, past its backoff", async () => {
+    const { invoiceId } = await confirmedOrderWithInvoice();
+    const { ANSWERS } = await import("./support/fakePostmark");
+    await env.DB.prepare("UPDATE invoices SET attempts = 6 WHERE id = ?").bind(invoiceId).run();
+    postmark.answerNext(ANSWERS.serverError);
+    const before = Date.now();
+    const result = await runQueue("invoice-emails", [invoiceJob(invoiceId)], {}, 1);
+    // The ledger's 7th attempt: 320 s, whatever the message's own attempt count says.
+    expect(result.retryDelays).toEqual([320]);
+    expect((await invoiceRow(invoiceId)).next_attempt_at!).toBeGreaterThanOrEqual(before + 320_000 + 2 * MINUTE);
   });
 });

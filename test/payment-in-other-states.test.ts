@@ -6,7 +6,6 @@ describe("payments that do not confirm an order", () => {
     ["CONFIRMED", "duplicate"],
     ["SHIPPED", "duplicate"],
     ["DELIVERED", "duplicate"],
-    ["PENDING", "ignored_state"],
     ["CANCELLED", "refund_required"],
   ])("a paid webhook for a %s order answers 200 and changes only the audit log (%s)", async (status, outcome) => {
     const p = await createProduct({ stock: 5, reserved: 2 });
@@ -20,6 +19,15 @@ describe("payments that do not confirm an order", () => {
     expect(await product(p)).toEqual({ stock: 5, stock_reserved: 2 });
     expect(await invoicesOf(id)).toHaveLength(0);
     expect(await eventsOf(id)).toMatchObject([{ outcome, http_status: 200, order_status: status }]);
+  });
+
+  it("a failed payment for a PENDING order answers 200 payment_failed and changes nothing", async () => {
+    const p = await createProduct({ stock: 5, reserved: 0 });
+    const { id } = await createOrder({ status: "PENDING", lines: [{ productId: p, quantity: 2 }] });
+    const res = await pay(id, "failed");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ outcome: "payment_failed", order_status: "PENDING" });
+    expect((await order(id))?.status).toBe("PENDING");
   });
 
   it("a failed payment leaves the order awaiting payment, so the customer can retry", async () => {

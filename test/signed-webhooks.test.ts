@@ -43,14 +43,24 @@ describe("Standard Webhooks signatures", () => {
     expect(res.status).toBe(200);
   });
 
-  it("a replayed delivery (same webhook-id) is recognised as a duplicate", async () => {
-    const { id } = await awaitingOrder();
-    const body = JSON.stringify({ order_id: id, status: "failed" });
+  it("a replayed delivery (same webhook-id) that confirmed the order is recognised as a duplicate", async () => {
+    const { id, productId } = await awaitingOrder();
+    const body = JSON.stringify({ order_id: id, status: "paid" });
     const first = await deliverWithEnv(SIGNING, await signedRequest(body, { id: "msg_replayed" }));
     const replay = await deliverWithEnv(SIGNING, await signedRequest(body, { id: "msg_replayed" }));
-    expect(await first.json()).toMatchObject({ outcome: "payment_failed" });
+    expect(await first.json()).toMatchObject({ outcome: "confirmed" });
     expect(await replay.json()).toMatchObject({ outcome: "duplicate" });
-    expect((await eventsOf(id)).map((e) => e.outcome)).toEqual(["payment_failed", "duplicate"]);
+    expect((await eventsOf(id)).map((e) => e.outcome)).toEqual(["confirmed", "duplicate"]);
+    expect(await product(productId)).toEqual({ stock: 4, stock_reserved: 0 });
+  });
+
+  it("a replayed failed delivery is recorded again, not poisoned into a duplicate", async () => {
+    const { id } = await awaitingOrder();
+    const body = JSON.stringify({ order_id: id, status: "failed" });
+    await deliverWithEnv(SIGNING, await signedRequest(body, { id: "msg_failed_twice" }));
+    const replay = await deliverWithEnv(SIGNING, await signedRequest(body, { id: "msg_failed_twice" }));
+    expect(await replay.json()).toMatchObject({ outcome: "payment_failed" });
+    expect((await eventsOf(id)).map((e) => e.outcome)).toEqual(["payment_failed", "payment_failed"]);
   });
 
   it("a reused webhook-id with a different status is not taken for a replay", async () => {

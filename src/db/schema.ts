@@ -114,6 +114,12 @@ export const invoices = sqliteTable(
     lastError: text("last_error"),
     /** Last time the sweeper re-enqueued this invoice. */
     enqueuedAt: integer("enqueued_at"),
+    /**
+     * When the next attempt is due (unix ms): set at confirmation, at each claim (past the
+     * lease) and at each retryable failure (past its backoff). The sweeper re-enqueues only
+     * rows that are overdue, so it never cuts a retry's backoff short. NULL once final.
+     */
+    nextAttemptAt: integer("next_attempt_at"),
     createdAt: integer("created_at").notNull().default(nowMs),
     updatedAt: integer("updated_at").notNull().default(nowMs),
   },
@@ -123,6 +129,8 @@ export const invoices = sqliteTable(
     uniqueIndex("invoices_series_seq_unique").on(t.series, t.seq),
     uniqueIndex("invoices_number_unique").on(t.number),
     index("invoices_status_created_at_idx").on(t.status, t.createdAt),
+    // The sweeper's query: only PENDING rows, in due order, no temp sort.
+    index("invoices_pending_due_idx").on(t.nextAttemptAt).where(sql`${t.status} = 'PENDING'`),
     check("invoices_status_valid", sql`${t.status} IN (${inList(INVOICE_STATUSES)})`),
   ],
 );
@@ -135,6 +143,17 @@ export const WEBHOOK_OUTCOMES = [
   "insufficient_stock",
   "not_found",
   "refund_required",
+  /** `paid` for a PENDING order: answered 409 so the provider retries later. */
+  "not_ready",
+  /** A row written by another tool breaks a constraint: recorded for a human. */
+  "data_error",
+  /** The amount or currency paid is not the order's total: not confirmed, for a human. */
+  "amount_mismatch",
+  /** A provider's payment event names no order we can find the id of: for a human. */
+  "unmatched_payment",
+  /** A provider event that starts no transition (Stripe's other types, a delayed method not yet paid). */
+  "ignored_event",
+  "payment_pending",
 ] as const;
 export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 
@@ -155,10 +174,56 @@ export const webhookEvents = sqliteTable(
     outcome: text("outcome", { enum: WEBHOOK_OUTCOMES }).notNull(),
     httpStatus: integer("http_status").notNull(),
     detail: text("detail"),
+    /** Who sent it: "generic" (POST /api/webhooks/payment/) or "stripe". */
+    provider: text("provider").notNull().default("generic"),
+    /** The provider's own id of the payment (Stripe payment intent or checkout session). */
+    providerRef: text("provider_ref"),
   },
   (t) => [
     uniqueIndex("webhook_events_request_id_unique").on(t.requestId),
     index("webhook_events_order_id_idx").on(t.orderId),
     index("webhook_events_delivery_id_idx").on(t.deliveryId),
+    // Retention pruning walks the oldest rows first.
+    index("webhook_events_received_at_idx").on(t.receivedAt),
+  ],
+);
+
+/**
+ * The operator's work list (src/attention): what needs a human, raised in the same batch
+ * that records its cause, resolved with a note, never deleted. `key` names the thing it is
+ * about (an order, a delivery, an invoice): one open item per key, however many times the
+ * cause is recorded. The alert_* columns are the send ledger of its alert email.
+ */
+export const attentionItems = sqliteTable(
+  "attention_items",
+  {
+    id: integer("id").primaryKey(),
+    kind: text("kind").notNull(),
+    key: text("key").notNull(),
+    orderId: text("order_id"),
+    /** The webhook event that raised it; kept while the item is open (retention skips it). */
+    eventId: integer("event_id"),
+    invoiceId: integer("invoice_id"),
+    /** What happened, as recorded by its cause (JSON or text). */
+    detail: text("detail"),
+    createdAt: integer("created_at").notNull().default(nowMs),
+    resolvedAt: integer("resolved_at"),
+    resolvedBy: text("resolved_by"),
+    resolutionNote: text("resolution_note"),
+    alertEnqueuedAt: integer("alert_enqueued_at"),
+    alertLeaseUntil: integer("alert_lease_until"),
+    alertLeaseToken: text("alert_lease_token"),
+    alertAttempts: integer("alert_attempts").notNull().default(0),
+    alertSentAt: integer("alert_sent_at"),
+    alertMessageId: text("alert_message_id"),
+    alertError: text("alert_error"),
+  },
+  (t) => [
+    uniqueIndex("attention_items_open_key_unique").on(t.key).where(sql`${t.resolvedAt} IS NULL`),
+    index("attention_items_open_created_at_idx").on(t.createdAt).where(sql`${t.resolvedAt} IS NULL`),
+    index("attention_items_order_id_idx").on(t.orderId),
+    index("attention_items_event_id_idx").on(t.eventId),
+    index("attention_items_invoice_id_idx").on(t.invoiceId),
+    check("attention_items_resolution_noted", sql`${t.resolvedAt} IS NULL OR ${t.resolutionNote} IS NOT NULL`),
   ],
 );

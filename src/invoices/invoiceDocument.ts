@@ -29,6 +29,7 @@ export function toInvoiceDocument(invoice: InvoiceHeaderRow, lines: InvoiceLineR
     customer: { name: invoice.customer_name, email: invoice.customer_email },
     currency: invoice.currency,
     locale: config.invoice.locale,
+    timeZone: config.invoice.timeZone,
     lines: lines.map((l) => ({ description: l.name, quantity: l.quantity, unitPriceCents: l.unit_price_cents })),
     taxRatePercent: config.invoice.taxRatePercent,
   };

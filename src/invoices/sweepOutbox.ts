@@ -1,34 +1,44 @@
-// Transition "sweep the invoice outbox": re-enqueue invoices that are still PENDING a
-// while after confirmation, so an email is never lost because `queue.send` failed after
-// the confirming batch committed, or because a consumer died holding the send lease.
+// Transition "sweep the invoice outbox": re-enqueue invoices whose next attempt is overdue,
+// so an email is never lost because `queue.send` failed after the confirming batch
+// committed, because the queue lost a message, or because a consumer died holding the lease.
 //
-// Only invoices that nobody is working on are picked: lease free or expired, untouched
-// for SWEEP_AFTER_MS (every claim updates updated_at, so an invoice inside its retry
-// backoff is left to its own message), and not re-enqueued in the last REENQUEUE_EVERY_MS.
-// A duplicate message is harmless: the send ledger (lease, then SENT) lets one through.
+// Every attempt writes `next_attempt_at` (confirmation: +2 min; claim: past the lease +2
+// min; retryable failure: past its backoff +2 min), so only invoices whose own message is
+// overdue are picked: the sweeper never cuts a retry's backoff short, and a Postmark outage
+// gets no more calls than the backoff allows. A re-enqueued invoice is due again 5 minutes
+// later, should that message be lost too. A duplicate message is harmless: the send ledger
+// (lease, then SENT) lets one through.
+//
+// A backlog (a lost local queue, a long outage) drains in rounds of SWEEP_BATCH_LIMIT (the
+// most one sendBatch takes) until none is overdue or the round budget is spent: at most
+// SWEEP_MAX_ROUNDS x 100 = 1,000 invoices a minute.
 import { sql } from "drizzle-orm";
 import { rowsOf, runBatch } from "../db/client";
 import { invoiceJob } from "./invoiceJob";
 
-export const SWEEP_AFTER_MS = 2 * 60_000;
 export const REENQUEUE_EVERY_MS = 5 * 60_000;
 export const SWEEP_BATCH_LIMIT = 100;
+export const SWEEP_MAX_ROUNDS = 10;
 
-export async function sweepOutbox(d1: D1Database, queue: Queue, now = Date.now(), limit = SWEEP_BATCH_LIMIT) {
-  const [marked] = await runBatch(d1, [
-    sql`
-      UPDATE invoices SET enqueued_at = ${now}
-      WHERE id IN (
-        SELECT id FROM invoices
-        WHERE status = 'PENDING'
-          AND updated_at <= ${now - SWEEP_AFTER_MS}
-          AND (lease_until IS NULL OR lease_until <= ${now})
-          AND (enqueued_at IS NULL OR enqueued_at <= ${now - REENQUEUE_EVERY_MS})
-        ORDER BY id LIMIT ${limit})
-      RETURNING id`,
-  ]);
-  const ids = rowsOf<{ id: number }>(marked).map((r) => r.id);
-  // sendBatch takes at most 100 messages; SWEEP_BATCH_LIMIT keeps it to one call.
-  if (ids.length > 0) await queue.sendBatch(ids.map((id) => ({ body: invoiceJob(id) })));
-  return ids;
+export async function sweepOutbox(d1: D1Database, queue: Queue, now = Date.now(), limit = SWEEP_BATCH_LIMIT, rounds = SWEEP_MAX_ROUNDS) {
+  const swept: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const [marked] = await runBatch(d1, [
+      // The partial index invoices_pending_due_idx (next_attempt_at WHERE status = 'PENDING')
+      // serves this in due order with no sort and no look at SENT rows.
+      sql`
+        UPDATE invoices SET enqueued_at = ${now}, next_attempt_at = ${now + REENQUEUE_EVERY_MS}
+        WHERE id IN (
+          SELECT id FROM invoices
+          WHERE status = 'PENDING' AND next_attempt_at <= ${now}
+            AND (lease_until IS NULL OR lease_until <= ${now})
+          ORDER BY next_attempt_at LIMIT ${limit})
+        RETURNING id`,
+    ]);
+    const ids = rowsOf<{ id: number }>(marked).map((r) => r.id);
+    if (ids.length > 0) await queue.sendBatch(ids.map((id) => ({ body: invoiceJob(id) })));
+    swept.push(...ids);
+    if (ids.length < limit) break;
+  }
+  return swept;
 }

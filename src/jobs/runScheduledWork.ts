@@ -1,25 +1,67 @@
-// The Worker's scheduled() handler (cron "* * * * *"): expire reservations, then sweep
-// the invoice outbox. Each job runs even if the other fails; a failure is logged and the
-// next minute's run tries again (both jobs are idempotent).
-import { readConfig } from "../config";
+// The Worker's scheduled() handler (cron "* * * * *"): expire reservations, sweep the
+// invoice outbox, raise attention items for stuck invoices, enqueue due operator alerts and
+// prune old audit rows. Each job runs even if another fails, and each parses only its own
+// settings, so a wrong setting (even LOG_LEVEL) stops at most the job that uses it; a
+// failure is logged and the next minute's run tries again (every job is idempotent).
+import { alertJob } from "../attention/alertJob";
+import { raiseStuckInvoices } from "../attention/attentionItems";
+import { dueAlerts } from "../attention/sendAlert";
+import { readAlertConfig, readLogLevel, readRetentionDays } from "../config";
+import { rowsOf, runBatch } from "../db/client";
 import { sweepOutbox } from "../invoices/sweepOutbox";
 import { createLogger, errorMessage } from "../observability/log";
 import { expireReservations } from "../orders/expireReservations";
+import { pruneWebhookEvents } from "../orders/pruneWebhookEvents";
 
 export async function runScheduledWork(controller: ScheduledController, env: Env): Promise<void> {
-  const log = createLogger(readConfig(env).logLevel, { cron: controller.cron });
+  const logLevel = readLogLevel(env);
+  const log = createLogger(logLevel.level, { cron: controller.cron });
+  if (logLevel.problem) log.error("config_invalid", { error: logLevel.problem });
   const now = controller.scheduledTime || Date.now();
-  const jobs = await Promise.allSettled([
-    expireReservations(env.DB, now).then((cancelled) => {
-      if (cancelled.length > 0) {
-        log.info("reservations_expired", { count: cancelled.length, order_numbers: cancelled.map((o) => o.order_number) });
-      }
-    }),
-    sweepOutbox(env.DB, env.INVOICE_QUEUE, now).then((ids) => {
-      if (ids.length > 0) log.warn("outbox_reenqueued", { count: ids.length, invoice_ids: ids });
-    }),
-  ]);
-  const failures = jobs.filter((j): j is PromiseRejectedResult => j.status === "rejected");
-  for (const failure of failures) log.error("scheduled_job_failed", { error: errorMessage(failure.reason) });
-  if (failures.length > 0) throw new Error(`${failures.length} scheduled job(s) failed`);
+  const jobs: [string, () => Promise<void>][] = [
+    [
+      "expire_reservations",
+      async () => {
+        const cancelled = await expireReservations(env.DB, now);
+        if (cancelled.length > 0) {
+          log.info("reservations_expired", { count: cancelled.length, order_numbers: cancelled.map((o) => o.order_number) });
+        }
+      },
+    ],
+    [
+      "sweep_outbox",
+      async () => {
+        const ids = await sweepOutbox(env.DB, env.INVOICE_QUEUE, now);
+        if (ids.length > 0) log.warn("outbox_reenqueued", { count: ids.length, invoice_ids: ids.slice(0, 100) });
+      },
+    ],
+    [
+      "stuck_invoices",
+      async () => {
+        const [raised] = await runBatch(env.DB, [raiseStuckInvoices(now)]);
+        const count = rowsOf(raised).length;
+        if (count > 0) log.error("invoices_stuck", { count, action: "npm run ops -- attention" });
+      },
+    ],
+    [
+      "operator_alerts",
+      async () => {
+        const { opsAlertEmail } = readAlertConfig(env);
+        if (!opsAlertEmail) return;
+        const ids = await dueAlerts(env.DB, now);
+        if (ids.length > 0) await env.INVOICE_QUEUE.sendBatch(ids.map((id) => ({ body: alertJob(id) })));
+      },
+    ],
+    [
+      "prune_webhook_events",
+      async () => {
+        const deleted = await pruneWebhookEvents(env.DB, now, readRetentionDays(env));
+        if (deleted > 0) log.info("webhook_events_pruned", { count: deleted });
+      },
+    ],
+  ];
+  const results = await Promise.allSettled(jobs.map(([, run]) => run()));
+  const failures = results.flatMap((r, i) => (r.status === "rejected" ? [{ job: jobs[i]![0], error: errorMessage(r.reason) }] : []));
+  for (const failure of failures) log.error("scheduled_job_failed", failure);
+  if (failures.length > 0) throw new Error(`scheduled job(s) failed: ${failures.map((f) => f.job).join(", ")}`);
 }

@@ -12,7 +12,7 @@ export function logMailer(log: Logger): Mailer {
         from: email.from,
         to: email.to,
         subject: email.subject,
-        attachments: email.attachments.map((a) => `${a.name} (${Math.round((a.contentBase64.length * 3) / 4)} bytes)`),
+        attachments: (email.attachments ?? []).map((a) => `${a.name} (${Math.round((a.contentBase64.length * 3) / 4)} bytes)`),
         // With DEV_MODE=true (npm run dev), the PDF is served at this path.
         ...(email.metadata?.invoice_number ? { pdf: `/dev/invoices/${email.metadata.invoice_number}.pdf` } : {}),
         text: email.textBody,

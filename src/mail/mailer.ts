@@ -9,12 +9,13 @@ export interface OutgoingEmail {
   from: string;
   to: string;
   subject: string;
-  htmlBody: string;
+  /** Omitted for plain-text emails (operator alerts). */
+  htmlBody?: string;
   textBody: string;
   messageStream: string;
   tag?: string;
   metadata?: Record<string, string>;
-  attachments: EmailAttachment[];
+  attachments?: EmailAttachment[];
 }
 
 export interface Mailer {
@@ -23,14 +24,23 @@ export interface Mailer {
 }
 
 /**
- * A send the provider refused or that never reached it. `retryable` decides between
- * retry-with-backoff (429, 5xx, network errors, timeouts) and giving up at once (401, 422:
- * a retry would be refused the same way, and could only annoy the recipient).
+ * How a failed send should be treated:
+ * - "final": this message can never go through as it is (an invalid or inactive recipient,
+ *   a request the provider rejects, an invoice that cannot be rendered): FAILED at once,
+ *   for a human;
+ * - "transient": throttling, the provider's own faults, network errors, timeouts: retry
+ *   soon with a growing delay;
+ * - "account": the account or the configuration is wrong (bad token, unconfirmed sender,
+ *   sending paused): every message fails the same way until a human fixes it, then every
+ *   message should go through, so retry with a long delay and never give up early.
  */
+export type FailureKind = "final" | "transient" | "account";
+
+/** A send the provider refused or that never reached it. */
 export class MailDeliveryError extends Error {
   constructor(
     message: string,
-    readonly retryable: boolean,
+    readonly kind: FailureKind,
     readonly httpStatus: number | undefined,
     readonly providerCode: number | undefined,
   ) {
@@ -39,21 +49,17 @@ export class MailDeliveryError extends Error {
   }
 }
 
-/** Provider answers worth another try: throttling, the provider's own faults, timeouts. */
-export function isRetryableStatus(status: number): boolean {
-  return status === 0 || status === 408 || status === 429 || status >= 500;
-}
-
 /**
- * The mailer of a deployment without POSTMARK_SERVER_TOKEN (and not in DEV_MODE): every send
- * fails as retryable, so invoices stay PENDING with the reason in last_error, the queue
- * retries, and nothing is ever marked SENT without an email having gone out.
+ * The mailer of a deployment without POSTMARK_SERVER_TOKEN (outside local development):
+ * every send fails as an account problem, so invoices stay PENDING with the reason in
+ * last_error, retry with a long delay, show up in `npm run ops -- attention` after an hour,
+ * and nothing is ever marked SENT without an email having gone out.
  */
 export const unconfiguredMailer: Mailer = {
   async send() {
     throw new MailDeliveryError(
       "POSTMARK_SERVER_TOKEN is not set: no email can be sent (set it with `wrangler secret put POSTMARK_SERVER_TOKEN`)",
-      true,
+      "account",
       undefined,
       undefined,
     );

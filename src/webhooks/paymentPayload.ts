@@ -1,24 +1,53 @@
 // The body of a payment webhook, as the original Django endpoint accepted it: JSON,
 // url-encoded form or multipart form, with `order_id` (a UUID) and `status`.
 import { z } from "zod";
+import { normaliseUuid } from "./normaliseUuid";
 
 export const PAYMENT_STATUSES = ["paid", "failed"] as const;
 
 export const PaymentPayloadSchema = z
   .object({
     order_id: z
-      // Any 8-4-4-4-12 hex id, as Django's UUIDField accepts; stored lower-case.
-      .guid({ error: (issue) => (issue.input === undefined ? "order_id is required" : "order_id must be a UUID") })
-      .transform((id) => id.toLowerCase())
-      .meta({ description: "The order's id (a UUID).", example: "d0d0d0d0-0000-4000-8000-000000000001" }),
+      .string({ error: (issue) => (issue.input === undefined ? "order_id is required" : "order_id must be a UUID") })
+      // Every form Django's UUIDField accepts ({...}, urn:uuid:, 32 hex digits, any case),
+      // normalised to the lower-case hyphenated form we store.
+      .transform((id, ctx) => {
+        const normalised = normaliseUuid(id);
+        if (normalised === null) {
+          ctx.addIssue({ code: "custom", message: "order_id must be a UUID" });
+          return z.NEVER;
+        }
+        return normalised;
+      })
+      .meta({
+        description: "The order's id: a UUID, hyphenated or not, in braces or as urn:uuid:, any case.",
+        example: "d0d0d0d0-0000-4000-8000-000000000001",
+      }),
     status: z
       .enum(PAYMENT_STATUSES, {
         error: (issue) => (issue.input === undefined ? "status is required" : "status must be 'paid' or 'failed'"),
       })
       .meta({ description: "The outcome of the payment." }),
+    amount_cents: z.coerce
+      .number({ error: "amount_cents must be a whole number of cents" })
+      .int("amount_cents must be a whole number of cents")
+      .min(0, "amount_cents must not be negative")
+      .max(Number.MAX_SAFE_INTEGER, "amount_cents is too large")
+      .optional()
+      .meta({ description: "What was paid, in cents. When present (with currency) it must equal the order's total, or the order is not confirmed (`amount_mismatch`)." }),
+    currency: z
+      .string()
+      .regex(/^[A-Za-z]{3}$/, "currency must be a three-letter ISO 4217 code")
+      .transform((c) => c.toUpperCase())
+      .optional()
+      .meta({ description: "ISO 4217 code of amount_cents, any case (EUR, eur)." }),
   })
-  // Providers add fields of their own (amount, provider reference, ...): accepted, ignored.
+  // Providers add fields of their own (provider reference, ...): accepted, ignored.
   .loose()
+  .refine((p) => (p.amount_cents === undefined) === (p.currency === undefined), {
+    message: "amount_cents and currency go together: send both or neither",
+    path: ["amount_cents"],
+  })
   .meta({ title: "PaymentWebhookRequest" });
 
 export type PaymentPayload = z.output<typeof PaymentPayloadSchema>;

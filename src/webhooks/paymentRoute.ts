@@ -9,14 +9,15 @@ import { invoiceJob } from "../invoices/invoiceJob";
 import { errorMessage } from "../observability/log";
 import { applyPayment, type PaymentResult } from "../orders/applyPayment";
 import { isValidWebhookKey } from "./authenticateKey";
-import { verifySignature } from "./standardWebhooks";
+import { webhookSettings } from "./webhookSettings";
+import { readSignatureHeaders, verifySignature } from "./standardWebhooks";
 import { describeIssues, PaymentPayloadSchema, type PaymentPayload } from "./paymentPayload";
 
 export const PAYMENT_WEBHOOK_PATH = "/api/webhooks/payment";
 export const MAX_BODY_BYTES = 64 * 1024;
 const FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data"];
 /** Headers in which providers send their own id of a delivery, first found wins. */
-const DELIVERY_ID_HEADERS = ["webhook-id", "x-webhook-id", "x-delivery-id", "idempotency-key"];
+const DELIVERY_ID_HEADERS = ["webhook-id", "svix-id", "x-webhook-id", "x-delivery-id", "idempotency-key"];
 
 type PaymentEnv = AppEnv & { Variables: { payment: PaymentPayload; signed: boolean } };
 
@@ -28,9 +29,11 @@ type PaymentEnv = AppEnv & { Variables: { payment: PaymentPayload; signed: boole
 const authenticate: MiddlewareHandler<PaymentEnv> = async (c, next) => {
   const { webhookKeys, signingSecrets } = c.get("config");
   if (webhookKeys.length === 0 && signingSecrets.length === 0) {
-    // Fail closed: a deployment without a secret must never accept a webhook.
+    // Fail closed: a deployment without a (usable) secret must never accept a webhook.
     c.get("log").error("webhook_secret_missing", {
-      message: "Neither WEBHOOK_SECRET nor WEBHOOK_SIGNING_SECRET is set: every webhook is refused. Set one with `wrangler secret put`.",
+      message:
+        "Neither WEBHOOK_SECRET nor WEBHOOK_SIGNING_SECRET holds a usable secret: every webhook is refused. " +
+        "Set one with `wrangler secret put` (a key: `openssl rand -hex 32`).",
     });
     throw new ApiError(500, "Webhook authentication is not configured", undefined, "misconfigured");
   }
@@ -38,7 +41,7 @@ const authenticate: MiddlewareHandler<PaymentEnv> = async (c, next) => {
     c.set("signed", false);
     return next();
   }
-  if (signingSecrets.length > 0 && c.req.header("webhook-signature") !== undefined) {
+  if (signingSecrets.length > 0 && readSignatureHeaders((name) => c.req.header(name)).signature !== undefined) {
     c.set("signed", true);
     return next();
   }
@@ -49,7 +52,7 @@ const verifySigned: MiddlewareHandler<PaymentEnv> = async (c, next) => {
   if (!c.get("signed")) return next();
   const verdict = await verifySignature(
     c.get("config").signingSecrets,
-    { id: c.req.header("webhook-id"), timestamp: c.req.header("webhook-timestamp"), signature: c.req.header("webhook-signature") },
+    readSignatureHeaders((name) => c.req.header(name)),
     await c.req.arrayBuffer(),
   );
   if (!verdict.ok) throw new ApiError(403, "Unauthorized", { reason: verdict.reason }, "bad_signature");
@@ -100,44 +103,61 @@ function deliveryId(c: Context<PaymentEnv>): string | null {
 
 export const paymentWebhook = new Hono<PaymentEnv>();
 
-paymentWebhook.post("/", authenticate, limitBody, verifySigned, validatePayload, async (c) => {
+paymentWebhook.post("/", webhookSettings, authenticate, limitBody, verifySigned, validatePayload, async (c) => {
   const payment = c.get("payment");
-  const log = c.get("log");
+  const config = c.get("config");
   const result = await applyPayment(c.env.DB, {
     orderId: payment.order_id,
     status: payment.status,
     requestId: c.get("requestId"),
     deliveryId: deliveryId(c),
     receivedAt: Date.now(),
-    invoicePrefix: c.get("config").invoicePrefix,
+    invoicePrefix: config.invoicePrefix,
+    invoiceTimeZone: config.invoiceTimeZone,
+    amount: payment.amount_cents === undefined ? null : { cents: payment.amount_cents, currency: payment.currency! },
   });
   c.set("outcome", result.outcome);
-
-  if (result.outcome === "confirmed") {
-    // The batch has committed. If the send fails the invoice row is still PENDING in the
-    // outbox and the sweeper re-sends it, so the provider gets its 200 either way.
-    try {
-      await c.env.INVOICE_QUEUE.send(invoiceJob(result.invoice.id));
-    } catch (error) {
-      log.error("invoice_enqueue_failed", { invoice_id: result.invoice.id, error: errorMessage(error) });
-    }
-  }
-  return answer(c, payment, result);
+  if (result.outcome === "confirmed") await enqueueInvoice(c, result.invoice.id);
+  return answerPayment(c, payment.order_id, result);
 });
 
-function answer(c: Context<PaymentEnv>, payment: PaymentPayload, result: PaymentResult) {
+/**
+ * After the batch has committed. If the send fails the invoice row is still PENDING in the
+ * outbox and the sweeper re-sends it, so the provider gets its 200 either way.
+ */
+export async function enqueueInvoice<E extends AppEnv>(c: Context<E>, invoiceId: number): Promise<void> {
+  try {
+    await c.env.INVOICE_QUEUE.send(invoiceJob(invoiceId));
+  } catch (error) {
+    c.get("log").error("invoice_enqueue_failed", { invoice_id: invoiceId, error: errorMessage(error) });
+  }
+}
+
+/** The answer to a payment, the same for every provider's route. */
+export function answerPayment<E extends AppEnv>(c: Context<E>, orderId: string, result: PaymentResult) {
   const log = c.get("log");
-  const base = { order_id: payment.order_id, outcome: result.outcome };
+  const base = { order_id: orderId, outcome: result.outcome };
   switch (result.outcome) {
     case "not_found":
       return c.json({ error: "Order not found", ...base }, 404);
     case "insufficient_stock":
       // Money was taken but the goods are not there: a human must act (refund or restock).
-      log.error("insufficient_stock", { order_id: payment.order_id, shortages: result.shortages });
+      log.error("insufficient_stock", { order_id: orderId, shortages: result.shortages, action: "npm run ops -- attention" });
       return c.json({ error: "Insufficient stock", details: result.shortages, ...base }, 400);
+    case "not_ready":
+      // Not "done": the provider retries with its own backoff until checkout has reserved stock.
+      log.warn("payment_not_ready", { order_id: orderId, order_status: result.orderStatus });
+      return c.json({ error: "Order is not awaiting payment yet", ...base, order_status: result.orderStatus }, 409);
+    case "data_error":
+      log.error("payment_data_error", { order_id: orderId, reason: result.reason, action: "npm run ops -- attention" });
+      return c.json({ error: "Order data is invalid", details: { reason: result.reason }, ...base }, 422);
     case "refund_required":
-      log.error("refund_required", { order_id: payment.order_id, action: "refund the payment" });
+      log.error("refund_required", { order_id: orderId, action: "refund the payment (npm run ops -- attention)" });
       return c.json({ message: "Webhook received", ...base, order_status: result.orderStatus }, 200);
+    case "amount_mismatch":
+      // The money is real: acknowledged (a retry would not change it), not confirmed, for a human.
+      log.error("amount_mismatch", { order_id: orderId, ...result.detail, action: "npm run ops -- attention" });
+      return c.json({ message: "Webhook received", ...base, order_status: result.orderStatus, details: result.detail }, 200);
     case "confirmed":
       return c.json({ message: "Webhook received", ...base, invoice_number: result.invoice.number }, 200);
     default:

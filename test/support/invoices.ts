@@ -18,17 +18,26 @@ export async function confirmedOrderWithInvoice(opts: { customerName?: string; l
   const order = await createOrder({ status: "CONFIRMED", lines: items, customerName: opts.customerName ?? "Ada Lovelace", customerEmail: "ada@example.test" });
   const n = seq++;
   const row = await env.DB.prepare(
-    "INSERT INTO invoices (order_id, series, seq, number) VALUES (?, 'INV-2026', ?, printf('INV-2026-%06d', ?)) RETURNING id, number",
+    // Due for the sweeper two minutes from now, as the confirming batch writes it.
+    "INSERT INTO invoices (order_id, series, seq, number, next_attempt_at) VALUES (?, 'INV-2026', ?, printf('INV-2026-%06d', ?), ?) RETURNING id, number",
   )
-    .bind(order.id, n, n)
+    .bind(order.id, n, n, Date.now() + 2 * 60_000)
     .first<{ id: number; number: string }>();
   return { order, invoiceId: row!.id, number: row!.number };
 }
 
 export async function invoiceRow(id: number) {
-  return (await env.DB.prepare("SELECT status, message_id, sent_at, last_error, lease_until, attempts FROM invoices WHERE id = ?")
+  return (await env.DB.prepare("SELECT status, message_id, sent_at, last_error, lease_until, attempts, next_attempt_at FROM invoices WHERE id = ?")
     .bind(id)
-    .first<{ status: string; message_id: string | null; sent_at: number | null; last_error: string | null; lease_until: number | null; attempts: number }>())!;
+    .first<{
+      status: string;
+      message_id: string | null;
+      sent_at: number | null;
+      last_error: string | null;
+      lease_until: number | null;
+      attempts: number;
+      next_attempt_at: number | null;
+    }>())!;
 }
 
 let messageCounter = 0;
@@ -37,7 +46,13 @@ let messageCounter = 0;
  * Delivers messages to the Worker's real queue() handler and reports acks and retries,
  * with the delay each retry asked for (getQueueResult does not report it).
  */
-export async function runQueue(queue: string, bodies: unknown[], overrides: Partial<Env> = {}, attempts = 1) {
+export async function runQueue(
+  queue: string,
+  bodies: unknown[],
+  overrides: Partial<Env> = {},
+  attempts = 1,
+  entry: ExportedHandler<Env> = worker,
+) {
   const batch = createMessageBatch(
     queue,
     bodies.map((body) => ({ id: `msg-${++messageCounter}`, timestamp: new Date(), attempts, body })),
@@ -51,7 +66,7 @@ export async function runQueue(queue: string, bodies: unknown[], overrides: Part
     };
   }
   const ctx = createExecutionContext();
-  await worker.queue!(batch as MessageBatch<unknown>, { ...env, ...overrides } as Env, ctx);
+  await entry.queue!(batch as MessageBatch<unknown>, { ...env, ...overrides } as Env, ctx);
   return { ...(await getQueueResult(batch, ctx)), retryDelays };
 }
 

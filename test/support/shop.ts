@@ -2,8 +2,8 @@
 // the way other tools seed this database, and readers of the resulting state.
 import { env, exports } from "cloudflare:workers";
 
-export const KEY = "test-key-current";
-export const NEXT_KEY = "test-key-next";
+export const KEY = "test-webhook-key-current-not-a-secret";
+export const NEXT_KEY = "test-webhook-key-next-also-not-a-secret";
 export const WEBHOOK_URL = "https://shop.test/api/webhooks/payment/";
 
 let nextOrderNumber = 1000 + Math.floor(Math.random() * 1000) * 1000;

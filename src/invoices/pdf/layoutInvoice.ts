@@ -14,6 +14,8 @@ export interface InvoiceDocument {
   currency: string;
   /** for Intl.NumberFormat / Intl.DateTimeFormat, default "en-GB" */
   locale?: string;
+  /** IANA zone of the invoice date (INVOICE_TIME_ZONE), default UTC: the same zone picks the series year. */
+  timeZone?: string;
   lines: { description: string; quantity: number; unitPriceCents: number }[];
   /** Prices are gross (tax included); when set, the totals show net / tax / gross. */
   taxRatePercent?: number;
@@ -62,7 +64,7 @@ export function layoutInvoice(doc: InvoiceDocument): InvoiceLayout {
   const locale = usableLocale(doc.locale);
   const money = moneyFormatter(doc.currency, locale);
   const quantityFormat = new Intl.NumberFormat(locale, { maximumFractionDigits: 3 });
-  const dateFormat = new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: "UTC" });
+  const dateFormat = new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: doc.timeZone ?? "UTC" });
 
   const rows = doc.lines.map((line, index): InvoiceRow => {
     if (!Number.isSafeInteger(line.unitPriceCents)) {

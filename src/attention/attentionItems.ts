@@ -1,0 +1,91 @@
+// "Needs attention", defined once: what makes an item, how it is keyed, and what settles it
+// on its own. Every item is raised by SQL inside the same batch that records its cause, so
+// there is no cause without its item and no item without its cause; the operator resolves
+// the rest with `npm run ops -- resolve` (scripts/ops.mjs). Items are never deleted.
+//
+// One open item per key (a partial UNIQUE index on `key WHERE resolved_at IS NULL`): a
+// provider that retries the same payment twenty times raises one item, and two concurrent
+// deliveries racing to raise it raise one (D1 runs one writer at a time; the second insert
+// hits the index and does nothing).
+import { sql } from "drizzle-orm";
+
+export const ATTENTION_KINDS = {
+  /** Money taken, goods not there: the confirming batch would take stock below zero. */
+  insufficient_stock: { source: "event", key: "order", settledByConfirmation: true },
+  /** Money arrived for a CANCELLED order (the reservation expired first). */
+  refund_required: { source: "event", key: "delivery", settledByConfirmation: false },
+  /** `paid` for a PENDING order; the provider retries (409) until the shop moves it on. */
+  not_ready: { source: "event", key: "order", settledByConfirmation: true },
+  /** A row written by another tool breaks a rule (issue "Hardening"): fix the data. */
+  data_error: { source: "event", key: "order", settledByConfirmation: true },
+  /** The amount or currency paid is not the order's total (issue "Stripe"). */
+  amount_mismatch: { source: "event", key: "delivery", settledByConfirmation: false },
+  /** A provider's payment event that names no order we can find. */
+  unmatched_payment: { source: "event", key: "delivery", settledByConfirmation: false },
+  /** The invoice email ended FAILED. Settled when a resend reaches SENT. */
+  invoice_failed: { source: "invoice", key: "invoice", settledByConfirmation: false },
+  /** The invoice email is still PENDING an hour after confirmation. Settled by SENT or FAILED. */
+  invoice_stuck: { source: "invoice", key: "invoice", settledByConfirmation: false },
+} as const;
+
+export type AttentionKind = keyof typeof ATTENTION_KINDS;
+
+/** After this long in the outbox an invoice is a human's problem (and raises invoice_stuck). */
+export const INVOICE_STUCK_AFTER_MS = 60 * 60_000;
+
+const eventKinds = Object.entries(ATTENTION_KINDS).filter(([, k]) => k.source === "event").map(([name]) => name);
+const byOrder = Object.entries(ATTENTION_KINDS).filter(([, k]) => k.key === "order").map(([name]) => name);
+const settledByConfirmation = Object.entries(ATTENTION_KINDS).filter(([, k]) => k.settledByConfirmation).map(([name]) => name);
+const list = (names: string[]) => sql.raw(names.map((n) => `'${n}'`).join(", "));
+
+/**
+ * Raises the item of the webhook event `requestId` when its outcome needs a human. Keyed by
+ * order for causes that a later delivery repeats (not_ready, insufficient_stock, data_error)
+ * and by delivery for causes that are one payment each (a refund, a mismatch).
+ */
+export const raiseForEvent = (requestId: unknown) => sql`
+  INSERT INTO attention_items (kind, key, order_id, event_id, detail, created_at)
+  SELECT e.outcome,
+    e.outcome || ':' || COALESCE(e.order_id, '-') ||
+      CASE WHEN e.outcome IN (${list(byOrder)}) THEN '' ELSE ':' || COALESCE(e.delivery_id, e.request_id) END,
+    e.order_id, e.id, e.detail, e.received_at
+  FROM webhook_events e
+  WHERE e.request_id = ${requestId} AND e.outcome IN (${list(eventKinds)})
+  ON CONFLICT (key) WHERE resolved_at IS NULL DO NOTHING`;
+
+/** A confirmation settles the items that were only waiting for it (the payment went through). */
+export const settleOnConfirmation = (requestId: unknown, now: unknown) => sql`
+  UPDATE attention_items
+  SET resolved_at = ${now}, resolved_by = 'system',
+      resolution_note = 'settled: the order was confirmed by delivery ' || ${requestId}
+  WHERE resolved_at IS NULL AND kind IN (${list(settledByConfirmation)})
+    AND order_id = (SELECT order_id FROM webhook_events WHERE request_id = ${requestId} AND outcome = 'confirmed')`;
+
+/** Raises invoice_failed for an invoice that is FAILED now, and retires its invoice_stuck. */
+export const raiseInvoiceFailed = (invoiceId: number, now: number) => [
+  sql`
+    INSERT INTO attention_items (kind, key, order_id, invoice_id, detail, created_at)
+    SELECT 'invoice_failed', 'invoice_failed:' || id, order_id, id, last_error, ${now}
+    FROM invoices WHERE id = ${invoiceId} AND status = 'FAILED'
+    ON CONFLICT (key) WHERE resolved_at IS NULL DO NOTHING`,
+  settleInvoiceItems(invoiceId, now, ["invoice_stuck"], "superseded: the invoice ended FAILED"),
+];
+
+/** Settles the invoice's open items of `kinds` (after SENT: both). */
+export const settleInvoiceItems = (invoiceId: number, now: number, kinds: AttentionKind[], note: string) => sql`
+  UPDATE attention_items SET resolved_at = ${now}, resolved_by = 'system', resolution_note = ${note}
+  WHERE invoice_id = ${invoiceId} AND resolved_at IS NULL AND kind IN (${list(kinds)})`;
+
+/**
+ * The cron's check: invoices still PENDING an hour after confirmation. An invoice that has
+ * had an invoice_stuck item (open or resolved by a human) does not raise another.
+ */
+export const raiseStuckInvoices = (now: number) => sql`
+  INSERT INTO attention_items (kind, key, order_id, invoice_id, detail, created_at)
+  SELECT 'invoice_stuck', 'invoice_stuck:' || i.id, i.order_id, i.id, i.last_error, ${now}
+  FROM invoices i
+  WHERE i.status = 'PENDING' AND i.created_at <= ${now - INVOICE_STUCK_AFTER_MS}
+    AND NOT EXISTS (SELECT 1 FROM attention_items a WHERE a.invoice_id = i.id AND a.kind = 'invoice_stuck')
+  LIMIT 100
+  ON CONFLICT (key) WHERE resolved_at IS NULL DO NOTHING
+  RETURNING id`;

@@ -1,0 +1,102 @@
+// What an attention item means for the operator: what happened and what to do, in words.
+// The operator's CLI (scripts/ops.mjs) and the alert email both print these, from the same
+// row (attentionQuery.ts), so the list and the email never disagree.
+import type { AttentionKind } from "./attentionItems";
+
+export interface AttentionRow {
+  id: number;
+  kind: AttentionKind;
+  order_id: string | null;
+  invoice_id: number | null;
+  detail: string | null;
+  created_at: number;
+  resolved_at: number | null;
+  resolved_by: string | null;
+  resolution_note: string | null;
+  order_number: number | null;
+  order_status: string | null;
+  customer_email: string | null;
+  customer_name: string | null;
+  currency: string | null;
+  order_total_cents: number | null;
+  invoice_number: string | null;
+  provider: string | null;
+  provider_ref: string | null;
+  delivery_id: string | null;
+}
+
+export function formatMoney(cents: number | null | undefined, currency: string | null | undefined): string {
+  if (cents === null || cents === undefined) return "the amount paid";
+  return `${(cents / 100).toFixed(2)} ${currency ?? ""}`.trim();
+}
+
+function parseDetail(detail: string | null): unknown {
+  if (!detail) return null;
+  try {
+    return JSON.parse(detail);
+  } catch {
+    return detail;
+  }
+}
+
+export function describeAttention(row: AttentionRow): { happened: string; action: string } {
+  const order = row.order_number !== null ? `order ${row.order_number}` : `order ${row.order_id ?? "(unknown)"}`;
+  const customer = row.customer_email ?? "the customer";
+  const total = formatMoney(row.order_total_cents, row.currency);
+  const detail = parseDetail(row.detail);
+  const where = row.provider_ref ? ` (${row.provider} payment ${row.provider_ref})` : "";
+  switch (row.kind) {
+    case "refund_required":
+      return {
+        happened: `payment arrived for ${order}, which was already cancelled${where}`,
+        action: `refund ${total} to ${customer}, ${order}: the order was cancelled when the payment arrived`,
+      };
+    case "insufficient_stock": {
+      const short = Array.isArray(detail)
+        ? detail
+            .map((s: { product_name?: string; requested?: number; stock?: number; stock_reserved?: number; short_of?: string }) =>
+              `${s.product_name} (wanted ${s.requested}, stock ${s.stock}, reserved ${s.stock_reserved})`)
+            .join(", ")
+        : "a product";
+      return {
+        happened: `${order} was paid but stock is short: ${short}`,
+        action: `restock, then let the provider's retry (or a resend) confirm ${order}; or refund ${total} to ${customer}`,
+      };
+    }
+    case "not_ready":
+      return {
+        happened: `${order} was paid while still PENDING (checkout never reserved its stock); the provider keeps retrying`,
+        action: `move ${order} to AWAITING_PAYMENT so the next retry confirms it, or refund ${total} to ${customer}`,
+      };
+    case "data_error":
+      return {
+        happened: `${order} could not be confirmed: its rows break a rule (${typeof detail === "string" ? detail : "invalid data"})`,
+        action: `fix the rows of ${order} (npm run ops -- order ${row.order_number ?? row.order_id}); the provider's next retry confirms it, or refund ${total} to ${customer}`,
+      };
+    case "amount_mismatch": {
+      const d = (detail ?? {}) as { paid_cents?: number; paid_currency?: string; order_cents?: number; order_currency?: string };
+      const paid = formatMoney(d.paid_cents, d.paid_currency);
+      return {
+        happened: `${order} was paid ${paid} but totals ${formatMoney(d.order_cents, d.order_currency)}${where}; it was not confirmed`,
+        action: `refund ${paid} to ${customer}, or settle the difference with them and confirm ${order} by hand`,
+      };
+    }
+    case "unmatched_payment": {
+      const d = (detail ?? {}) as { reason?: string; amount_cents?: number; currency?: string };
+      return {
+        happened: `a payment${d.amount_cents !== undefined ? ` of ${formatMoney(d.amount_cents, d.currency)}` : ""} names no order we can find${where}: ${d.reason ?? "no order id"}`,
+        action: `find the payment${row.provider_ref ? ` ${row.provider_ref}` : ""} in the ${row.provider ?? "provider"} dashboard and match it to an order, or refund it`,
+      };
+    }
+    case "invoice_failed":
+      return {
+        happened: `the invoice email ${row.invoice_number ?? ""} for ${order} failed: ${typeof detail === "string" ? detail : "unknown error"}`,
+        action: `fix the cause, then: npm run ops -- resend-invoice ${row.invoice_number ?? row.invoice_id}`,
+      };
+    case "invoice_stuck":
+      return {
+        happened: `the invoice email ${row.invoice_number ?? ""} for ${order} is still unsent an hour after the payment${typeof detail === "string" ? `: ${detail}` : ""}`,
+        action: `check the Postmark token and sender (npm run ops -- order ${row.order_number ?? row.order_id}); it is retried on its own`,
+      };
+  }
+}

@@ -1,0 +1,165 @@
+// The Worker's queue() handler: invoice emails and operator alerts on `invoice-emails`, and
+// its dead-letter queue. Each message is acked or retried on its own, so one bad message
+// never retries a batch, and nothing here can throw out of the handler: a message is only
+// ever acked when its work is done or can never be done, otherwise retried.
+//
+// It parses only the settings it uses (email, alerts, LOG_LEVEL): a malformed webhook
+// secret cannot stop invoice emails. A wrong email setting retries every message (none is
+// dropped) with an error line naming the variable.
+import { AlertJobSchema } from "../attention/alertJob";
+import { sendAlert } from "../attention/sendAlert";
+import { readAlertConfig, readLogLevel, readMailConfig, type MailConfig } from "../config";
+import { InvoiceJobSchema } from "../invoices/invoiceJob";
+import { assetFontLoader } from "../invoices/pdf/renderInvoicePdf";
+import { markInvoiceUndeliverable, retryDelaySeconds, sendInvoice, type SendDependencies } from "../invoices/sendInvoice";
+import { unconfiguredMailer, type Mailer } from "../mail/mailer";
+import { postmarkMailer } from "../mail/postmarkMailer";
+import { createLogger, errorMessage, type Logger } from "../observability/log";
+import { z } from "zod";
+
+/** Queue names end in this suffix for dead letters (see wrangler.toml). */
+export const DEAD_LETTER_SUFFIX = "-dlq";
+/** How long a message waits when its settings are wrong: someone has to fix them first. */
+const CONFIG_RETRY_SECONDS = 300;
+
+const QueueJobSchema = z.discriminatedUnion("kind", [InvoiceJobSchema, AlertJobSchema]);
+
+export interface QueueOptions {
+  /**
+   * The mailer to use when there is no Postmark token. Only the local development entry
+   * (src/dev/devWorker.ts) passes one (the log mailer); the deployed Worker never does.
+   */
+  devMailer?: (log: Logger) => Mailer;
+}
+
+export async function consumeQueue(batch: MessageBatch<unknown>, env: Env, options: QueueOptions = {}): Promise<void> {
+  const logLevel = readLogLevel(env);
+  const log = createLogger(logLevel.level, { queue: batch.queue });
+  if (logLevel.problem) log.error("config_invalid", { error: logLevel.problem });
+  if (batch.queue.endsWith(DEAD_LETTER_SUFFIX)) return consumeDeadLetters(batch, env, log);
+
+  let config: MailConfig;
+  let opsAlertEmail: string | undefined;
+  try {
+    config = readMailConfig(env);
+    opsAlertEmail = readAlertConfig(env).opsAlertEmail;
+  } catch (error) {
+    // A wrong email setting is ours to fix: keep every invoice PENDING and come back later.
+    log.error("config_invalid", { error: errorMessage(error), action: "fix the setting; every message is retried" });
+    for (const message of batch.messages) message.retry({ delaySeconds: CONFIG_RETRY_SECONDS });
+    return;
+  }
+  const { token, apiUrl } = config.postmark;
+  // A deployment that lost its token must not mark invoices SENT without emailing anyone.
+  const mailer: Mailer = token ? postmarkMailer(token, apiUrl) : options.devMailer ? options.devMailer(log) : unconfiguredMailer;
+  if (mailer === unconfiguredMailer) log.error("postmark_token_missing", { messages: batch.messages.length });
+  const deps: SendDependencies = { d1: env.DB, mailer, fonts: assetFontLoader(env.ASSETS), config };
+  // One at a time: each send holds a lease and a Postmark connection; batches are small.
+  for (const message of batch.messages) {
+    const job = QueueJobSchema.safeParse(message.body);
+    if (!job.success) {
+      log.error("queue_job_invalid", { message_id: message.id, body: JSON.stringify(message.body ?? null).slice(0, 200) });
+      message.ack();
+    } else if (job.data.kind === "invoice") {
+      await consumeInvoice(message, job.data.invoiceId, deps, log);
+    } else {
+      await consumeAlert(message, job.data.itemId, deps, opsAlertEmail, log);
+    }
+  }
+}
+
+async function consumeInvoice(message: Message<unknown>, invoiceId: number, deps: SendDependencies, log: Logger): Promise<void> {
+  const fields = { invoice_id: invoiceId, message_id: message.id, attempt: message.attempts };
+  try {
+    const outcome = await sendInvoice(deps, invoiceId);
+    switch (outcome.kind) {
+      case "sent":
+        log.info("invoice_sent", { ...fields, invoice_number: outcome.number, postmark_message_id: outcome.messageId });
+        return message.ack();
+      case "sent_unrecorded":
+        // Retrying would send a second email now; the kept lease holds the invoice for a while.
+        log.error("invoice_sent_unrecorded", {
+          ...fields,
+          invoice_number: outcome.number,
+          postmark_message_id: outcome.messageId,
+          error: outcome.error,
+          action: "set the invoice SENT by hand, or it may be sent again after its lease",
+        });
+        return message.ack();
+      case "already_final":
+        log.info("invoice_already_final", { ...fields, status: outcome.status });
+        return message.ack();
+      case "not_found":
+        log.error("invoice_not_found", fields);
+        return message.ack();
+      case "failed_permanently":
+        log.error("invoice_failed_permanently", { ...fields, error: outcome.error, action: "npm run ops -- attention" });
+        return message.ack();
+      case "leased_elsewhere":
+        log.info("invoice_leased_elsewhere", { ...fields, retry_in_s: outcome.retryInSeconds });
+        return message.retry({ delaySeconds: outcome.retryInSeconds });
+      case "failed_retryable":
+        log.warn("invoice_send_retry", { ...fields, error: outcome.error, retry_in_s: outcome.retryInSeconds });
+        return message.retry({ delaySeconds: outcome.retryInSeconds });
+    }
+  } catch (error) {
+    // D1 unreachable or a bug: retry this message only.
+    const delaySeconds = retryDelaySeconds(message.attempts);
+    log.error("invoice_consumer_error", { ...fields, error: errorMessage(error), retry_in_s: delaySeconds });
+    message.retry({ delaySeconds });
+  }
+}
+
+async function consumeAlert(
+  message: Message<unknown>,
+  itemId: number,
+  deps: SendDependencies,
+  to: string | undefined,
+  log: Logger,
+): Promise<void> {
+  const fields = { attention_item: itemId, message_id: message.id };
+  if (!to) {
+    // OPS_ALERT_EMAIL was unset after the cron enqueued this: nothing to send to.
+    log.info("alert_skipped", { ...fields, reason: "OPS_ALERT_EMAIL is not set" });
+    return message.ack();
+  }
+  try {
+    const outcome = await sendAlert(deps.d1, deps.mailer, itemId, to, deps.config.invoice.fromEmail, deps.config.postmark.messageStream);
+    if (outcome.kind === "failed_retryable") {
+      const delaySeconds = retryDelaySeconds(message.attempts);
+      log.warn("alert_send_retry", { ...fields, error: outcome.error, retry_in_s: delaySeconds });
+      return message.retry({ delaySeconds });
+    }
+    if (outcome.kind === "failed_permanently") log.error("alert_failed", { ...fields, error: outcome.error });
+    else log.info(outcome.kind === "sent" ? "alert_sent" : "alert_skipped", { ...fields, ...outcome });
+    message.ack();
+  } catch (error) {
+    log.error("alert_consumer_error", { ...fields, error: errorMessage(error) });
+    message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+  }
+}
+
+async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env, log: Logger): Promise<void> {
+  for (const message of batch.messages) {
+    const job = QueueJobSchema.safeParse(message.body);
+    if (!job.success || job.data.kind !== "invoice") {
+      // An alert whose retries ran out: the item stays on the list, which is what matters.
+      log.error("dead_letter_dropped", { message_id: message.id, body: JSON.stringify(message.body ?? null).slice(0, 200) });
+      message.ack();
+      continue;
+    }
+    const invoiceId = job.data.invoiceId;
+    try {
+      const marked = await markInvoiceUndeliverable(env.DB, invoiceId);
+      if (marked) {
+        log.error("invoice_undeliverable", { invoice_id: invoiceId, action: "npm run ops -- attention" });
+      } else {
+        log.warn("dead_letter_ignored", { invoice_id: invoiceId, reason: "already SENT or FAILED, or a sender holds its lease" });
+      }
+      message.ack();
+    } catch (error) {
+      log.error("dead_letter_error", { invoice_id: invoiceId, error: errorMessage(error) });
+      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    }
+  }
+}

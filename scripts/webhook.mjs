@@ -1,24 +1,43 @@
 // npm run webhook -- <order-id> paid|failed [--url URL] [--form | --multipart] [--key KEY] [--unsigned]
+// npm run webhook -- <order-id> paid|failed --stripe [--amount-cents N] [--currency CUR] [--stripe-type TYPE] [--url URL] [--unsigned]
 //
 // Sends a correctly authenticated payment webhook and prints the answer. The key comes from
 // .dev.vars (WEBHOOK_SECRET, first entry) unless --key is given; when .dev.vars has a
 // WEBHOOK_SIGNING_SECRET, the delivery is also signed the Standard Webhooks way, with the
 // Worker's own signing code (--unsigned sends the key only).
+//
+// --stripe sends a Stripe event instead, to /api/webhooks/stripe, signed by the official
+// `stripe` package's test signer with .dev.vars STRIPE_WEBHOOK_SECRET (first entry): the same
+// package the Worker verifies with. See scripts/lib/sendStripeEvent.mjs.
 import { parseArgs } from "node:util";
 import { readDevVars } from "./lib/devVars.mjs";
 import { importTs } from "./lib/importTs.mjs";
 
-const usage = "usage: npm run webhook -- <order-id> paid|failed [--url URL] [--form | --multipart] [--key KEY] [--unsigned]";
+const usage = `usage: npm run webhook -- <order-id> paid|failed [--url URL] [--form | --multipart] [--key KEY] [--unsigned]
+       npm run webhook -- <order-id> paid|failed --stripe [--amount-cents N] [--currency CUR] [--stripe-type TYPE] [--url URL] [--unsigned]
+
+  --stripe              send a signed Stripe event to http://127.0.0.1:8787/api/webhooks/stripe:
+                          paid   -> checkout.session.completed (payment_status "paid", client_reference_id = order id)
+                          failed -> payment_intent.payment_failed (metadata.order_id = order id)
+                        signed with the first STRIPE_WEBHOOK_SECRET in .dev.vars (--unsigned: no Stripe-Signature)
+  --amount-cents N      the amount Stripe reports; --currency CUR its currency (e.g. eur).
+                        Default: the order's total and currency, read from the local D1 of \`npm run dev\`
+  --stripe-type TYPE    send any event type instead (e.g. checkout.session.async_payment_succeeded, charge.refunded);
+                        paid|failed then sets payment_status / the intent's status and may be left out`;
 let parsed;
 try {
   parsed = parseArgs({
     allowPositionals: true,
     options: {
-      url: { type: "string", default: "http://127.0.0.1:8787/api/webhooks/payment/" },
+      url: { type: "string" },
       form: { type: "boolean", default: false },
       multipart: { type: "boolean", default: false },
       key: { type: "string" },
       unsigned: { type: "boolean", default: false },
+      stripe: { type: "boolean", default: false },
+      "amount-cents": { type: "string" },
+      currency: { type: "string" },
+      "stripe-type": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -28,10 +47,24 @@ try {
 }
 const { values, positionals } = parsed;
 const [orderId, status] = positionals;
-if (values.help || !orderId || !["paid", "failed"].includes(status)) {
+if (values.help) {
   console.error(usage);
-  process.exit(values.help ? 0 : 2);
+  process.exit(0);
 }
+if (values.stripe) {
+  const { sendStripeEvent } = await import("./lib/sendStripeEvent.mjs");
+  process.exit(await sendStripeEvent({ orderId, status, values, usage }));
+}
+const stripeOnly = ["amount-cents", "currency", "stripe-type"].filter((name) => values[name] !== undefined);
+if (stripeOnly.length > 0) {
+  console.error(`--${stripeOnly[0]} needs --stripe\n${usage}`);
+  process.exit(2);
+}
+if (!orderId || !["paid", "failed"].includes(status)) {
+  console.error(usage);
+  process.exit(2);
+}
+values.url ??= "http://127.0.0.1:8787/api/webhooks/payment/";
 
 const vars = readDevVars();
 const key = values.key ?? (vars.WEBHOOK_SECRET ?? "").split(",")[0].trim();

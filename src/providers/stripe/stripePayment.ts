@@ -1,0 +1,168 @@
+// Translates a verified Stripe event into the one small result the payment core understands
+// (the Medusa provider shape: an action plus order id, amount, delivery id). It decides
+// nothing about the order: whether "paid" confirms it, or an amount that differs from the
+// order's total is refused, is the core's decision, the same for every provider.
+//
+// No runtime import of `stripe` here: the route can translate without loading the package,
+// and the event's shape is read defensively because the api_version of the webhook
+// endpoint, not our types, decides what Stripe sends.
+import { normaliseUuid } from "../../webhooks/normaliseUuid";
+
+/** The fields of a Stripe event this adapter reads; a `Stripe.Event` satisfies it. */
+export type StripeEventLike = {
+  id: string;
+  type: string;
+  data: { object: object };
+  object?: string;
+  api_version?: string | null;
+  created?: number;
+  livemode?: boolean;
+};
+
+export type StripeAmount = { cents: number; currency: string };
+
+export type StripePayment =
+  | {
+      action: "paid" | "failed";
+      orderId: string;
+      amount: StripeAmount | null;
+      deliveryId: string;
+      providerRef: string;
+      eventType: string;
+    }
+  // checkout.session.completed with payment_status "unpaid": a delayed method (SEPA Direct
+  // Debit, bank transfer, ...) was started; async_payment_succeeded/failed follows later.
+  // orderId is always a UUID in practice: without one the event is "unmatched".
+  | { action: "pending"; orderId: string | null; deliveryId: string; providerRef: string; eventType: string }
+  // A money event we cannot attach to an order: no order id, or one that is not a UUID.
+  | {
+      action: "unmatched";
+      reason: string;
+      rawOrderId: string | null;
+      amount: StripeAmount | null;
+      deliveryId: string;
+      providerRef: string | null;
+      eventType: string;
+    }
+  // Every other event type: answered 2xx so Stripe stops resending, and otherwise left alone.
+  | { action: "ignored"; deliveryId: string; eventType: string; providerRef: string | null };
+
+type Fields = Readonly<Record<string, unknown>>;
+type Outcome = "paid" | "failed" | "pending";
+
+/** Never throws: an unexpected shape becomes "unmatched" or "ignored". */
+export function translateStripeEvent(event: StripeEventLike): StripePayment {
+  const deliveryId = event.id;
+  const eventType = event.type;
+  const raw: unknown = event.data?.object;
+  const object: Fields = isRecord(raw) ? raw : {};
+  const objectId = stringOrNull(object.id);
+
+  switch (eventType) {
+    case "checkout.session.completed": {
+      const outcome = checkoutCompletedOutcome(object);
+      if (!outcome) return { action: "ignored", deliveryId, eventType, providerRef: objectId };
+      return fromCheckoutSession(event, object, outcome);
+    }
+    case "checkout.session.async_payment_succeeded":
+      return fromCheckoutSession(event, object, "paid");
+    case "checkout.session.async_payment_failed":
+      return fromCheckoutSession(event, object, "failed");
+    case "payment_intent.succeeded":
+      return fromPaymentIntent(event, object, "paid");
+    case "payment_intent.payment_failed":
+      return fromPaymentIntent(event, object, "failed");
+    default:
+      return { action: "ignored", deliveryId, eventType, providerRef: objectId };
+  }
+}
+
+// payment_status "paid": the money is there. "unpaid": a delayed method is under way.
+// "no_payment_required" means a session that charges nothing (a 100% discount, a free
+// order): we call it paid only when amount_total is exactly 0, so the core can still check
+// that the order's total is 0 too. The same status with any other amount (e.g. a setup-
+// or subscription-mode session with a trial) is not a payment for an order: ignored.
+function checkoutCompletedOutcome(session: Fields): Outcome | null {
+  switch (session.payment_status) {
+    case "paid":
+      return "paid";
+    case "unpaid":
+      return "pending";
+    case "no_payment_required":
+      return session.amount_total === 0 ? "paid" : null;
+    default:
+      return null;
+  }
+}
+
+function fromCheckoutSession(event: StripeEventLike, session: Fields, outcome: Outcome): StripePayment {
+  // The payment intent's id when there is one, so a payment_intent.* event about the same
+  // payment carries the same reference; a session without one (nothing to charge, or an
+  // API version that leaves it out) is referred to by the session's own id.
+  const intent = session.payment_intent;
+  const providerRef =
+    stringOrNull(intent) ?? (isRecord(intent) ? stringOrNull(intent.id) : null) ?? stringOrNull(session.id);
+  const found = orderIdOf(session, ["client_reference_id", "metadata.order_id"]);
+  return finish(event, outcome, session, found, amountOf(session.amount_total, session.currency), providerRef);
+}
+
+function fromPaymentIntent(event: StripeEventLike, intent: Fields, outcome: Outcome): StripePayment {
+  // A failed intent has received nothing (amount_received 0): report what was attempted.
+  const cents = outcome === "paid" ? intent.amount_received : intent.amount;
+  const found = orderIdOf(intent, ["metadata.order_id"]);
+  return finish(event, outcome, intent, found, amountOf(cents, intent.currency), stringOrNull(intent.id));
+}
+
+function finish(
+  event: StripeEventLike,
+  outcome: Outcome,
+  object: Fields,
+  found: { raw: string | null; field: string | null; fieldsTried: string },
+  amount: StripeAmount | null,
+  providerRef: string | null,
+): StripePayment {
+  const deliveryId = event.id;
+  const eventType = event.type;
+  // Name the object an operator would search for in the Stripe dashboard (cs_..., pi_...).
+  const what = `${eventType} ${stringOrNull(object.id) ?? deliveryId}`;
+  const orderId = found.raw === null ? null : normaliseUuid(found.raw);
+  if (orderId === null || providerRef === null) {
+    const reason =
+      found.raw === null
+        ? `${what} has no ${found.fieldsTried}: create it with the order's id there`
+        : orderId === null
+          ? `${what} has ${found.field} ${JSON.stringify(found.raw.slice(0, 100))}, which is not an order id (a UUID)`
+          : `${what} has no id to refer to the payment by`;
+    // No money has moved for a pending session: no amount to report.
+    return { action: "unmatched", reason, rawOrderId: found.raw, amount: outcome === "pending" ? null : amount, deliveryId, providerRef, eventType };
+  }
+  if (outcome === "pending") return { action: "pending", orderId, deliveryId, providerRef, eventType };
+  return { action: outcome, orderId, amount, deliveryId, providerRef, eventType };
+}
+
+/** The first non-empty string among `paths` ("metadata.order_id" reads one level down). */
+function orderIdOf(object: Fields, paths: readonly string[]) {
+  for (const path of paths) {
+    const [head, key] = path.split(".") as [string, string | undefined];
+    const container = key === undefined ? object : object[head];
+    const value = isRecord(container) ? container[key ?? head] : undefined;
+    if (typeof value === "string" && value.trim() !== "") return { raw: value, field: path, fieldsTried: paths.join(" or ") };
+  }
+  return { raw: null, field: null, fieldsTried: paths.join(" or ") };
+}
+
+/** Stripe amounts are integers in the currency's minor unit; anything else is not trusted. */
+function amountOf(cents: unknown, currency: unknown): StripeAmount | null {
+  if (typeof cents !== "number" || !Number.isSafeInteger(cents) || cents < 0) return null;
+  if (typeof currency !== "string" || !/^[a-z]{3}$/i.test(currency)) return null;
+  // Stripe writes ISO 4217 codes in lower case ("eur"); the orders table stores "EUR".
+  return { cents, currency: currency.toUpperCase() };
+}
+
+function isRecord(value: unknown): value is Fields {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function stringOrNull(value: unknown): string | null {
+  return typeof value === "string" && value !== "" ? value : null;
+}

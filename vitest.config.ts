@@ -29,6 +29,9 @@ export default defineConfig(async () => {
             LOG_LEVEL: "silent",
             // wrangler also reads a developer's .dev.vars: pin what tests rely on.
             WEBHOOK_SIGNING_SECRET: "",
+            // Stripe's route is on in tests (test/support/stripeEvents.ts signs with this).
+            STRIPE_WEBHOOK_SECRET: "whsec_test_FAKE_current_0000000000000000",
+            OPS_ALERT_EMAIL: "",
             // Every email goes to the fake Postmark of test/support/fakePostmark.ts.
             POSTMARK_SERVER_TOKEN: "fake-postmark-server-token",
             POSTMARK_API_URL: "http://postmark.fake.test",

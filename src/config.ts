@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { isSingleEmailAddress } from "./mail/emailAddress";
 import type { LogLevel } from "./observability/log";
+import { parseStripeSecrets } from "./providers/stripe/stripeSecrets";
 import { parseSigningSecrets } from "./webhooks/standardWebhooks";
 
 /** A value that names the variable and says what is wrong with it. */
@@ -127,6 +128,13 @@ export const readWebhookConfig = memoise((env): WebhookConfig => {
     problems,
   };
 });
+
+// ---- Stripe's route ------------------------------------------------------------------
+
+/** STRIPE_WEBHOOK_SECRET: unset means the Stripe route does not exist (404). */
+export const readStripeConfig = memoise((env): { secrets: string[]; problems: string[] } =>
+  parseStripeSecrets(typeof env.STRIPE_WEBHOOK_SECRET === "string" ? env.STRIPE_WEBHOOK_SECRET : undefined),
+);
 
 // ---- The invoice consumer ------------------------------------------------------------
 

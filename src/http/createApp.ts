@@ -1,9 +1,17 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
+import { STRIPE_WEBHOOK_PATH, stripeWebhook } from "../providers/stripe/stripeRoute";
 import { openApiDocument } from "../webhooks/openApiDocument";
 import { paymentWebhook, PAYMENT_WEBHOOK_PATH } from "../webhooks/paymentRoute";
 import type { AppEnv } from "./appEnv";
 import { handleError } from "./errors";
 import { requestContext } from "./requestContext";
+
+/** The webhook paths answer every other method the same way. */
+const postOnly = (c: Context<AppEnv>) => {
+  c.set("outcome", "method_not_allowed");
+  c.header("Allow", "POST");
+  return c.json({ error: "Method not allowed", details: { allowed: ["POST"] } }, 405);
+};
 
 /**
  * The Worker's HTTP app. `extend` mounts more routes before the 404 (the local development
@@ -15,11 +23,9 @@ export function createApp(extend?: (app: Hono<AppEnv>) => void) {
   const app = new Hono<AppEnv>({ strict: false });
   app.use("*", requestContext);
   app.route(PAYMENT_WEBHOOK_PATH, paymentWebhook);
-  app.all(PAYMENT_WEBHOOK_PATH, (c) => {
-    c.set("outcome", "method_not_allowed");
-    c.header("Allow", "POST");
-    return c.json({ error: "Method not allowed", details: { allowed: ["POST"] } }, 405);
-  });
+  app.all(PAYMENT_WEBHOOK_PATH, postOnly);
+  app.route(STRIPE_WEBHOOK_PATH, stripeWebhook);
+  app.all(STRIPE_WEBHOOK_PATH, postOnly);
   app.get("/api/openapi.json", (c) => {
     c.set("outcome", "openapi");
     return c.json(openApiDocument());

@@ -163,3 +163,26 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000)
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** The open attention items of an order (or every item when `orderId` is null). */
+export async function attentionOf(orderId: string | null) {
+  const { results } = await env.DB.prepare(
+    orderId === null ? "SELECT * FROM attention_items ORDER BY id" : "SELECT * FROM attention_items WHERE order_id = ? ORDER BY id",
+  )
+    .bind(...(orderId === null ? [] : [orderId]))
+    .all<{
+      id: number;
+      kind: string;
+      key: string;
+      order_id: string | null;
+      event_id: number | null;
+      invoice_id: number | null;
+      detail: string | null;
+      resolved_at: number | null;
+      resolved_by: string | null;
+      resolution_note: string | null;
+      alert_sent_at: number | null;
+      alert_attempts: number;
+    }>();
+  return results;
+}

@@ -1,0 +1,104 @@
+// POST /api/webhooks/stripe — Stripe's own webhooks, read top to bottom in the order a
+// request travels: is Stripe configured, verify the signature over the raw body with
+// Stripe's own library, translate the event, act through the same transition as every
+// other source (applyPayment), answer.
+//
+// The `stripe` package (about 240 KB) is loaded on this route only, by a dynamic import,
+// so the generic webhook's start-up never pays for it.
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { readStripeConfig, readWebhookConfig } from "../../config";
+import type { AppEnv } from "../../http/appEnv";
+import { ApiError } from "../../http/errors";
+import { applyPayment } from "../../orders/applyPayment";
+import { answerPayment, enqueueInvoice } from "../../webhooks/paymentRoute";
+import { recordProviderEvent } from "../recordProviderEvent";
+import { translateStripeEvent } from "./stripePayment";
+
+export const STRIPE_WEBHOOK_PATH = "/api/webhooks/stripe";
+/** Stripe's events are small (objects are not expanded); this leaves ample room. */
+export const MAX_STRIPE_BODY_BYTES = 256 * 1024;
+
+const reported = new WeakSet<object>();
+
+export const stripeWebhook = new Hono<AppEnv>();
+
+stripeWebhook.post(
+  "/",
+  async (c, next) => {
+    const stripe = readStripeConfig(c.env);
+    if (stripe.problems.length > 0 && !reported.has(stripe)) {
+      reported.add(stripe);
+      c.get("log").error("config_secret_refused", { problems: stripe.problems });
+    }
+    // Not configured: for this shop the route does not exist.
+    if (stripe.secrets.length === 0) throw new ApiError(404, "Not found", undefined, "no_route");
+    return next();
+  },
+  bodyLimit({
+    maxSize: MAX_STRIPE_BODY_BYTES,
+    onError: () => {
+      throw new ApiError(413, "Payload too large", { max_bytes: MAX_STRIPE_BODY_BYTES });
+    },
+  }),
+  async (c) => {
+    const rawBody = await c.req.text();
+    const { verifyStripeEvent } = await import("./verifyStripeEvent");
+    const verdict = await verifyStripeEvent(rawBody, c.req.header("Stripe-Signature"), readStripeConfig(c.env).secrets);
+    // 400 with the reason, as Stripe's docs recommend; nothing is written.
+    if (!verdict.ok) throw new ApiError(400, verdict.reason, undefined, "bad_signature");
+
+    const payment = translateStripeEvent(verdict.event);
+    const requestId = c.get("requestId");
+    const receivedAt = Date.now();
+    const base = { requestId, deliveryId: payment.deliveryId, receivedAt, provider: "stripe" as const };
+
+    if (payment.action === "paid" || payment.action === "failed") {
+      const config = readWebhookConfig(c.env);
+      const result = await applyPayment(c.env.DB, {
+        ...base,
+        orderId: payment.orderId,
+        status: payment.action,
+        providerRef: payment.providerRef,
+        invoicePrefix: config.invoicePrefix,
+        invoiceTimeZone: config.invoiceTimeZone,
+        // What was paid is checked against the order's total; a failed payment moved no money.
+        amount: payment.action === "paid" ? payment.amount : null,
+      });
+      c.set("outcome", result.outcome);
+      if (result.outcome === "confirmed") await enqueueInvoice(c, result.invoice.id);
+      return answerPayment(c, payment.orderId, result);
+    }
+
+    if (payment.action === "unmatched") {
+      await recordProviderEvent(c.env.DB, {
+        ...base,
+        providerRef: payment.providerRef,
+        orderId: null,
+        paymentStatus: payment.eventType.endsWith("failed") ? "failed" : "paid",
+        outcome: "unmatched_payment",
+        detail: {
+          event_type: payment.eventType,
+          reason: payment.reason,
+          raw_order_id: payment.rawOrderId,
+          ...(payment.amount ? { amount_cents: payment.amount.cents, currency: payment.amount.currency } : {}),
+        },
+      });
+      c.set("outcome", "unmatched_payment");
+      c.get("log").error("unmatched_payment", { event_type: payment.eventType, reason: payment.reason, action: "npm run ops -- attention" });
+      return c.json({ message: "Webhook received", outcome: "unmatched_payment", details: { reason: payment.reason } }, 200);
+    }
+
+    const outcome = payment.action === "pending" ? "payment_pending" : "ignored_event";
+    await recordProviderEvent(c.env.DB, {
+      ...base,
+      providerRef: payment.providerRef,
+      orderId: payment.action === "pending" ? payment.orderId : null,
+      paymentStatus: payment.action,
+      outcome,
+      detail: { event_type: payment.eventType },
+    });
+    c.set("outcome", outcome);
+    return c.json({ message: "Webhook received", outcome, event_type: payment.eventType }, 200);
+  },
+);

@@ -43,8 +43,15 @@ export default defineConfig(async () => {
         },
       }),
     ],
+    // The stripe package ships source maps that name sources it does not ship: vite would
+    // print ~200 "points to missing source files" warnings per run.
+    logLevel: "error",
     test: {
       setupFiles: ["./test/support/setup.ts"],
+      // Defaults for a busy machine: CI shares 2 cores with other work, and a file's first test
+      // also pays for its workerd start-up. Long tests set their own, larger timeouts.
+      testTimeout: 60_000,
+      hookTimeout: 60_000,
       include: ["test/**/*.test.ts"],
     },
   };

@@ -26,7 +26,7 @@ CREATE INDEX `attention_items_order_id_idx` ON `attention_items` (`order_id`);--
 CREATE INDEX `attention_items_event_id_idx` ON `attention_items` (`event_id`);--> statement-breakpoint
 CREATE INDEX `attention_items_invoice_id_idx` ON `attention_items` (`invoice_id`);--> statement-breakpoint
 ALTER TABLE `invoices` ADD `next_attempt_at` integer;--> statement-breakpoint
-CREATE INDEX `invoices_pending_due_idx` ON `invoices` (`next_attempt_at`) WHERE "invoices"."status" = 'PENDING';--> statement-breakpoint
+CREATE INDEX `invoices_status_next_attempt_idx` ON `invoices` (`status`,`next_attempt_at`);--> statement-breakpoint
 ALTER TABLE `webhook_events` ADD `provider` text DEFAULT 'generic' NOT NULL;--> statement-breakpoint
 ALTER TABLE `webhook_events` ADD `provider_ref` text;--> statement-breakpoint
 CREATE INDEX `webhook_events_received_at_idx` ON `webhook_events` (`received_at`);

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { PDFDocument } from "pdf-lib";
 import { ANSWERS, FAKE_TOKEN, postmark } from "./support/fakePostmark";
 import { confirmedOrderWithInvoice, invoiceJob, invoiceRow, runQueue } from "./support/invoices";
-import { order } from "./support/shop";
+import { eventually, order } from "./support/shop";
 
 beforeEach(() => postmark.reset());
 
@@ -281,5 +281,53 @@ describe("the invoice email", () => {
     const again = await runQueue("invoice-emails", [invoiceJob(invoiceId)], {}, 2);
     expect(again.retryMessages).toHaveLength(1);
     expect(postmark.emailsFor(number)).toHaveLength(1);
+  });
+
+  it.each([
+    ["two addresses separated by a comma", "ada@example.test, someone@else.example"],
+    ["two addresses separated by a semicolon", "ada@example.test;someone@else.example"],
+    ["a display name", "Ada <ada@example.test>"],
+    ["no address at all", "ada at example"],
+  ])("a customer_email with %s is never sent: FAILED with the reason, for a human", async (_, address) => {
+    const { env } = await import("cloudflare:workers");
+    const { order: o, invoiceId } = await confirmedOrderWithInvoice();
+    await env.DB.prepare("UPDATE orders SET customer_email = ? WHERE id = ?").bind(address, o.id).run();
+    const result = await runQueue("invoice-emails", [invoiceJob(invoiceId)]);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(postmark.received).toHaveLength(0);
+    const row = await invoiceRow(invoiceId);
+    expect(row.status).toBe("FAILED");
+    expect(row.last_error).toMatch(/customer_email is not exactly one valid email address/);
+    const item = await env.DB.prepare("SELECT kind FROM attention_items WHERE invoice_id = ?").bind(invoiceId).first();
+    expect(item).toEqual({ kind: "invoice_failed" });
+  });
+
+  it("an invoice that cannot be rendered fails at once with the reason, not after 40 minutes of retries", async () => {
+    const { env } = await import("cloudflare:workers");
+    const { order: o, invoiceId } = await confirmedOrderWithInvoice();
+    // Another tool wrote a currency that is not an ISO 4217 code (length 3 passes the CHECK).
+    await env.DB.prepare("UPDATE orders SET currency = 'E1R' WHERE id = ?").bind(o.id).run();
+    const result = await runQueue("invoice-emails", [invoiceJob(invoiceId)]);
+    expect(result.retryMessages).toEqual([]);
+    const row = await invoiceRow(invoiceId);
+    expect(row.status).toBe("FAILED");
+    expect(row.last_error).toMatch(/^could not render the invoice: .*E1R/);
+    expect(postmark.received).toHaveLength(0);
+  });
+
+  it("a sender whose lease was taken over cannot write FAILED over the new holder's send", async () => {
+    const { env } = await import("cloudflare:workers");
+    const { invoiceId } = await confirmedOrderWithInvoice();
+    // Postmark answers late with a final error; meanwhile the lease passed to another sender.
+    let release!: () => void;
+    postmark.answerNext({ until: new Promise<void>((r) => (release = r)), then: ANSWERS.inactiveRecipient });
+    const slow = runQueue("invoice-emails", [invoiceJob(invoiceId)]);
+    await eventually(async () => (await invoiceRow(invoiceId)).lease_until !== null);
+    await env.DB.prepare("UPDATE invoices SET lease_token = 'the-new-holder', lease_until = ? WHERE id = ?").bind(Date.now() + 60_000, invoiceId).run();
+    release();
+    await slow;
+    const row = await invoiceRow(invoiceId);
+    expect(row.status).toBe("PENDING");
+    expect(row.lease_until!).toBeGreaterThan(Date.now());
   });
 });

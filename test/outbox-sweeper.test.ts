@@ -128,4 +128,16 @@ describe("the outbox sweeper (cron)", () => {
     expect(result.retryDelays).toEqual([320]);
     expect((await invoiceRow(invoiceId)).next_attempt_at!).toBeGreaterThanOrEqual(before + 320_000 + 2 * MINUTE);
   });
+
+  it("finds due invoices through its partial index, with no scan of sent ones and no temporary sort", async () => {
+    const { dueInvoices } = await import("../src/invoices/sweepOutbox");
+    const { toQuery } = await import("../src/db/client");
+    const query = toQuery(dueInvoices(Date.now(), 100));
+    const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${query.sql}`)
+      .bind(...query.params)
+      .all<{ detail: string }>();
+    const plan = results.map((r) => r.detail).join("\n");
+    expect(plan).toMatch(/USING INDEX invoices_status_next_attempt_idx/);
+    expect(plan).not.toMatch(/TEMP B-TREE/);
+  });
 });

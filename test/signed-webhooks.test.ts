@@ -1,3 +1,4 @@
+import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { signDelivery } from "../src/webhooks/standardWebhooks";
 import { createOrder, createProduct, deliverWithEnv, eventsOf, order, product, snapshot, WEBHOOK_URL } from "./support/shop";
@@ -118,5 +119,79 @@ describe("Standard Webhooks signatures", () => {
     expect((await deliverWithEnv(onlySigning, await signedRequest(JSON.stringify({ order_id: id, status: "paid" })))).status).toBe(200);
     const neither = { WEBHOOK_SECRET: "", WEBHOOK_SIGNING_SECRET: "" } as Partial<Env>;
     expect((await deliverWithEnv(neither, await signedRequest(JSON.stringify({ order_id: id, status: "paid" })))).status).toBe(500);
+  });
+
+  describe("against the official standardwebhooks package as the signer", () => {
+    const secret = `whsec_${SECRET_B64}`;
+    async function officiallySigned(body: string, names: "webhook" | "svix", id = `msg_${crypto.randomUUID()}`) {
+      const signature = new Webhook(secret).sign(id, new Date(), body);
+      return new Request(WEBHOOK_URL, {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json",
+          [`${names}-id`]: id,
+          [`${names}-timestamp`]: String(Math.floor(Date.now() / 1000)),
+          [`${names}-signature`]: signature,
+        },
+        body,
+      });
+    }
+
+    it("accepts a delivery signed by the official package with the Standard Webhooks header names", async () => {
+      const { id } = await awaitingOrder();
+      const res = await deliverWithEnv(SIGNING, await officiallySigned(JSON.stringify({ order_id: id, status: "paid" }), "webhook"));
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ outcome: "confirmed" });
+    });
+
+    it("accepts an ordinary Svix delivery (svix-id, svix-timestamp, svix-signature) and records its id", async () => {
+      const { id } = await awaitingOrder();
+      const res = await deliverWithEnv(SIGNING, await officiallySigned(JSON.stringify({ order_id: id, status: "paid" }), "svix", "msg_svix_1"));
+      expect(res.status).toBe(200);
+      expect((await eventsOf(id))[0]).toMatchObject({ outcome: "confirmed", delivery_id: "msg_svix_1" });
+    });
+
+    it("refuses a tampered Svix delivery with 403", async () => {
+      const { id } = await awaitingOrder();
+      const signed = await officiallySigned(JSON.stringify({ order_id: id, status: "failed" }), "svix");
+      const tampered = new Request(signed, { body: JSON.stringify({ order_id: id, status: "paid" }) });
+      expect((await deliverWithEnv(SIGNING, tampered)).status).toBe(403);
+    });
+  });
+
+  describe("secrets too weak to mean anything are refused at parse time", () => {
+    it.each([
+      ["whsec_ (0 bytes)", "whsec_"],
+      ["whsec_AA== (1 byte)", "whsec_AA=="],
+      ["23 bytes", `whsec_${btoa("x".repeat(23))}`],
+      ["not base64", "whsec_abc!"],
+    ])("%s beside a valid secret: a delivery signed with the valid one is accepted, never a 500", async (_, weak) => {
+      const { id } = await awaitingOrder();
+      const env = { WEBHOOK_SECRET: "", WEBHOOK_SIGNING_SECRET: `${weak},whsec_${SECRET_B64}` } as Partial<Env>;
+      const res = await deliverWithEnv(env, await signedRequest(JSON.stringify({ order_id: id, status: "paid" })));
+      expect(res.status).toBe(200);
+    });
+
+    it.each([["whsec_"], ["whsec_AA=="]])("%s alone leaves no usable secret: every delivery is refused (fail closed)", async (weak) => {
+      const { id } = await awaitingOrder();
+      const before = await snapshot();
+      const forged = new Request(WEBHOOK_URL, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", ...(await signDelivery(new Uint8Array([0]), "msg_forged", Math.floor(Date.now() / 1000), JSON.stringify({ order_id: id, status: "paid" }))) },
+        body: JSON.stringify({ order_id: id, status: "paid" }),
+      });
+      const res = await deliverWithEnv({ WEBHOOK_SECRET: "", WEBHOOK_SIGNING_SECRET: weak } as Partial<Env>, forged);
+      expect(res.status).toBe(500);
+      expect(await res.json()).toEqual({ error: "Webhook authentication is not configured" });
+      expect(await snapshot()).toBe(before);
+    });
+
+    it("says what is wrong with a refused secret", async () => {
+      const { parseSigningSecrets } = await import("../src/webhooks/standardWebhooks");
+      expect(parseSigningSecrets("whsec_AA==, whsec_abc!").problems).toEqual([
+        "entry 1 decodes to 1 bytes; at least 24 are required",
+        "entry 2 is not whsec_<base64>",
+      ]);
+    });
   });
 });

@@ -32,6 +32,11 @@ export function compileBatch<Name extends string>(statements: SQL[]) {
     d1.batch(queries.map(({ sql, params }) => d1.prepare(sql).bind(...fillPlaceholders(params, values))));
 }
 
+/** The SQL text and parameters drizzle builds for a statement (tests read query plans with it). */
+export function toQuery(statement: SQL) {
+  return dialect.sqlToQuery(statement);
+}
+
 /** The rows a statement of a batch returned, typed by the caller. */
 export function rowsOf<T>(result: D1Result | undefined): T[] {
   return (result?.results ?? []) as T[];

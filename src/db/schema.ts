@@ -129,8 +129,10 @@ export const invoices = sqliteTable(
     uniqueIndex("invoices_series_seq_unique").on(t.series, t.seq),
     uniqueIndex("invoices_number_unique").on(t.number),
     index("invoices_status_created_at_idx").on(t.status, t.createdAt),
-    // The sweeper's query: only PENDING rows, in due order, no temp sort.
-    index("invoices_pending_due_idx").on(t.nextAttemptAt).where(sql`${t.status} = 'PENDING'`),
+    // The sweeper's query: PENDING rows in due order, no temp sort. (A partial index on
+    // next_attempt_at WHERE status = 'PENDING' lost to the (status, created_at) index in
+    // SQLite's planner without statistics; the query-plan test checks this one is used.)
+    index("invoices_status_next_attempt_idx").on(t.status, t.nextAttemptAt),
     check("invoices_status_valid", sql`${t.status} IN (${inList(INVOICE_STATUSES)})`),
   ],
 );

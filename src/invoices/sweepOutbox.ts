@@ -20,19 +20,22 @@ export const REENQUEUE_EVERY_MS = 5 * 60_000;
 export const SWEEP_BATCH_LIMIT = 100;
 export const SWEEP_MAX_ROUNDS = 10;
 
+/** The overdue invoices nobody is sending, oldest due first. */
+export const dueInvoices = (now: number, limit: number) => sql`
+  SELECT id FROM invoices
+  WHERE status = 'PENDING' AND next_attempt_at <= ${now}
+    AND (lease_until IS NULL OR lease_until <= ${now})
+  ORDER BY next_attempt_at LIMIT ${limit}`;
+
 export async function sweepOutbox(d1: D1Database, queue: Queue, now = Date.now(), limit = SWEEP_BATCH_LIMIT, rounds = SWEEP_MAX_ROUNDS) {
   const swept: number[] = [];
   for (let round = 0; round < rounds; round++) {
     const [marked] = await runBatch(d1, [
-      // The partial index invoices_pending_due_idx (next_attempt_at WHERE status = 'PENDING')
+      // The index invoices_status_next_attempt_idx (status, next_attempt_at)
       // serves this in due order with no sort and no look at SENT rows.
       sql`
         UPDATE invoices SET enqueued_at = ${now}, next_attempt_at = ${now + REENQUEUE_EVERY_MS}
-        WHERE id IN (
-          SELECT id FROM invoices
-          WHERE status = 'PENDING' AND next_attempt_at <= ${now}
-            AND (lease_until IS NULL OR lease_until <= ${now})
-          ORDER BY next_attempt_at LIMIT ${limit})
+        WHERE id IN (${dueInvoices(now, limit)})
         RETURNING id`,
     ]);
     const ids = rowsOf<{ id: number }>(marked).map((r) => r.id);

@@ -25,7 +25,9 @@ export type Answer =
   | "ok"
   | { status: number; ErrorCode: number; Message: string }
   | "network-error"
-  | { delayMs: number; then: Answer };
+  | { delayMs: number; then: Answer }
+  /** Holds the answer until the test resolves `until` (for races that must not depend on timing). */
+  | { until: Promise<unknown>; then: Answer };
 
 export const ANSWERS = {
   serverError: { status: 500, ErrorCode: 0, Message: "Internal server error" },
@@ -53,6 +55,10 @@ export function installFakePostmark() {
   });
 
   async function answer(request: Request, next: Answer): Promise<Response> {
+    if (typeof next === "object" && "until" in next) {
+      await next.until;
+      return answer(request, next.then);
+    }
     if (typeof next === "object" && "delayMs" in next) {
       await new Promise((r) => setTimeout(r, next.delayMs));
       return answer(request, next.then);

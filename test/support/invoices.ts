@@ -18,8 +18,9 @@ export async function confirmedOrderWithInvoice(opts: { customerName?: string; l
   const order = await createOrder({ status: "CONFIRMED", lines: items, customerName: opts.customerName ?? "Ada Lovelace", customerEmail: "ada@example.test" });
   const n = seq++;
   const row = await env.DB.prepare(
-    // Due for the sweeper two minutes from now, as the confirming batch writes it.
-    "INSERT INTO invoices (order_id, series, seq, number, next_attempt_at) VALUES (?, 'INV-2026', ?, printf('INV-2026-%06d', ?), ?) RETURNING id, number",
+    // Due for the sweeper two minutes from now, as the confirming batch writes it. A series of
+    // its own: a webhook confirming in the same file takes MAX(seq) + 1 of INV-<year>.
+    "INSERT INTO invoices (order_id, series, seq, number, next_attempt_at) VALUES (?, 'FIX-2026', ?, printf('FIX-2026-%06d', ?), ?) RETURNING id, number",
   )
     .bind(order.id, n, n, Date.now() + 2 * 60_000)
     .first<{ id: number; number: string }>();

@@ -154,7 +154,7 @@ export async function runCron(scheduledTime = Date.now(), overrides: Partial<Env
 }
 
 /** Polls until `check` returns a truthy value (for work the real queue does in the background). */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

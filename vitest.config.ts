@@ -45,7 +45,7 @@ export default defineConfig(async () => {
     ],
     // The stripe package ships source maps that name sources it does not ship: vite would
     // print ~200 "points to missing source files" warnings per run.
-    logLevel: "error",
+    logLevel: "error" as const,
     test: {
       setupFiles: ["./test/support/setup.ts"],
       // Defaults for a busy machine: CI shares 2 cores with other work, and a file's first test

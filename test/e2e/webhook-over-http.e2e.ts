@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { Validator } from "@seriousme/openapi-schema-validator";
 import { PDFDocument } from "pdf-lib";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakePostmarkServer, type FakePostmarkServer, type RecordedRequest } from "./support/fakePostmarkServer";
@@ -266,5 +267,13 @@ describe("payment webhook over real HTTP, wrangler dev, fake Postmark", () => {
     expect(fake!.attemptsFor(ALEX.customer_email)).toEqual([]);
     // Every email the fake saw carried the configured token.
     expect(fake!.requests.every((r) => r.headers["x-postmark-server-token"] === POSTMARK_TOKEN)).toBe(true);
+  });
+
+  it("serves an OpenAPI document that a real OpenAPI validator accepts", async () => {
+    const res = await fetch(`${dev!.url}/api/openapi.json`, { signal: AbortSignal.timeout(20_000) });
+    expect(res.status).toBe(200);
+    const result = await new Validator().validate(await res.json());
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
   });
 });

@@ -12,9 +12,37 @@ export const OFFLINE_ENV = {
   WRANGLER_SEND_METRICS: "false",
   CLOUDFLARE_CF_FETCH_ENABLED: "false",
   WRANGLER_HIDE_BANNER: "true",
-  // Local commands only; stops wrangler from ever asking for a login.
+  // Local commands only; stops wrangler from ever asking for a login. Commands against the
+  // deployed account use remoteEnv() instead.
   CLOUDFLARE_API_TOKEN: process.env.CLOUDFLARE_API_TOKEN ?? "",
 };
+
+/**
+ * The environment of a command against the deployed account (`--remote`): still no
+ * telemetry, cf.json fetch or update check, but the operator's own credentials. OFFLINE_ENV's
+ * empty CLOUDFLARE_API_TOKEN is dropped so that wrangler falls back to the login that
+ * `wrangler login` stored; a token the operator set themselves is kept.
+ */
+export function remoteEnv() {
+  const env = { ...OFFLINE_ENV };
+  if (!process.env.CLOUDFLARE_API_TOKEN) delete env.CLOUDFLARE_API_TOKEN;
+  return env;
+}
+
+/**
+ * Runs wrangler to completion and returns what it did ({ status, stdout, stderr, error }),
+ * never throwing: for callers that explain wrangler's failures themselves.
+ */
+export function runWranglerSync(args, { remote = false } = {}) {
+  return spawnSync(process.execPath, [WRANGLER, ...args], {
+    cwd: ROOT,
+    env: remote ? remoteEnv() : OFFLINE_ENV,
+    encoding: "utf8",
+    // stdin closed: wrangler never waits for an answer (or opens a login page) mid-command.
+    stdio: ["ignore", "pipe", "pipe"],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+}
 
 /** Runs wrangler to completion; throws with its output when it fails. */
 export function wrangler(args, { quiet = true, persistTo } = {}) {

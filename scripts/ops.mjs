@@ -1,0 +1,182 @@
+// npm run ops -- <command>: the operator's command, over `wrangler d1 execute --json`, so it
+// needs no endpoint and no credential of its own: the local database of `npm run dev` by
+// default, the deployed one with --remote and the operator's own `wrangler login`.
+//
+// Exit codes: 0 done, 1 failed or refused (nothing changed), 2 bad arguments (nothing
+// changed, nothing run). Every value from the command line is validated here before it
+// reaches SQL (wrangler's --command has no bound parameters); free text goes through
+// sqlString (scripts/lib/sqlLiteral.mjs).
+import { spawnSync } from "node:child_process";
+import { parseArgs } from "node:util";
+import { D1Failure } from "./lib/d1.mjs";
+import { listAttention } from "./lib/ops/listAttention.mjs";
+import { orderStory } from "./lib/ops/orderStory.mjs";
+import { resendInvoice } from "./lib/ops/resendInvoice.mjs";
+import { resolveItem } from "./lib/ops/resolveItem.mjs";
+import { loadWorkerModules } from "./lib/ops/workerModules.mjs";
+import { MAX_TEXT_LENGTH } from "./lib/sqlLiteral.mjs";
+import { ROOT } from "./lib/wrangler.mjs";
+
+const USAGE = `Usage: npm run ops -- <command> [options]
+
+What needs a human in the order-payment service, and the few fixes an operator makes.
+
+Commands:
+  attention [--all] [--kind KIND] [--limit N]
+      The open items, newest first: what happened and what to do.
+      --all also shows resolved ones with who, when and why.
+  resolve <id> --note "what you did" [--by NAME]
+      Mark an item settled. NAME defaults to \`git config user.name\`, then $USER.
+  resend-invoice <INV-2026-000042> [--force]
+      Put a FAILED invoice email back in the outbox (the sweeper sends it).
+      --force takes a SENT one too: the customer gets a second email.
+  order <order_number|uuid>
+      The order's story: status changes, deliveries, invoice and email, attention items.
+
+Options for every command:
+  --remote          the deployed database, with your own login (\`npx wrangler login\`)
+  --persist-to DIR  the local state directory (default .wrangler/state; for tests and custom dirs)
+  --json            machine-readable output on stdout, nothing else
+  -h, --help        this text
+
+Exit codes: 0 done, 1 failed or refused, 2 bad arguments.
+Examples:
+  npm run ops -- attention --remote
+  npm run ops -- resolve 12 --note "refunded in the provider dashboard" --remote
+  npm run ops -- order 1042`;
+
+const OPTIONS = {
+  remote: { type: "boolean" },
+  "persist-to": { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  all: { type: "boolean" },
+  kind: { type: "string" },
+  limit: { type: "string" },
+  note: { type: "string" },
+  by: { type: "string" },
+  force: { type: "boolean" },
+};
+const COMMON = ["remote", "persist-to", "json", "help"];
+
+/** What each command takes: its own options and its one argument's name, if any. */
+const COMMANDS = {
+  attention: { options: ["all", "kind", "limit"], argument: null },
+  resolve: { options: ["note", "by"], argument: "<id>" },
+  "resend-invoice": { options: ["force"], argument: "<INV-number>" },
+  order: { options: [], argument: "<order_number|uuid>" },
+};
+
+const POSITIVE_INTEGER = /^[1-9][0-9]{0,15}$/;
+const INVOICE_NUMBER = /^[A-Z0-9]{1,10}-\d{4}-\d{6}$/;
+const MAX_NAME_LENGTH = 100;
+
+class UsageError extends Error {}
+
+const print = (text) => process.stdout.write(`${text}\n`);
+const context = (target, json, worker) => ({
+  target,
+  json,
+  worker,
+  print,
+  printJson: (value) => print(JSON.stringify(value, null, 2)),
+  fail(message) {
+    process.stderr.write(`ops: ${message}\n`);
+    return 1;
+  },
+});
+
+async function main(argv) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    // parseArgs names the option ("Unknown option '--nope'"); drop its advice about "--".
+    throw new UsageError(error.message.split(". To specify")[0]);
+  }
+  const { values, positionals } = parsed;
+  const [command, argument, ...extra] = positionals;
+  if (values.help || command === "help") {
+    print(USAGE);
+    return 0;
+  }
+  if (!command) throw new UsageError("say what to do: attention, resolve, resend-invoice or order");
+  const spec = COMMANDS[command];
+  if (!spec) throw new UsageError(`unknown command "${command}": attention, resolve, resend-invoice or order`);
+  for (const name of Object.keys(values)) {
+    if (!COMMON.includes(name) && !spec.options.includes(name)) throw new UsageError(`--${name} is not an option of ${command}`);
+  }
+  if (spec.argument === null && argument !== undefined) throw new UsageError(`${command} takes no argument, got "${argument}"`);
+  if (spec.argument !== null && argument === undefined) throw new UsageError(`${command} needs ${spec.argument}`);
+  if (extra.length > 0) throw new UsageError(`${command} takes one argument, got also "${extra.join(" ")}"`);
+  if (values.remote && values["persist-to"] !== undefined) throw new UsageError("--persist-to is for the local database; it cannot be combined with --remote");
+  if (values["persist-to"] === "") throw new UsageError("--persist-to needs a directory");
+  const target = { remote: Boolean(values.remote), persistTo: values["persist-to"] };
+  const json = Boolean(values.json);
+
+  switch (command) {
+    case "attention": {
+      // The kinds come from the Worker (the same list the alert email knows).
+      const worker = await loadWorkerModules();
+      const kinds = Object.keys(worker.ATTENTION_KINDS);
+      if (values.kind !== undefined && !kinds.includes(values.kind)) throw new UsageError(`unknown --kind "${values.kind}": ${kinds.join(", ")}`);
+      const limit = values.limit === undefined ? undefined : positiveInteger(values.limit, "--limit");
+      return listAttention({ all: Boolean(values.all), kind: values.kind, limit }, context(target, json, worker));
+    }
+    case "resolve": {
+      const id = positiveInteger(argument, "the item id");
+      if (values.note === undefined) throw new UsageError('resolve needs --note "what you did" (it is what the next person reads)');
+      const note = freeText(values.note, "--note", MAX_TEXT_LENGTH);
+      const by = freeText(values.by ?? defaultOperatorName(), "--by", MAX_NAME_LENGTH);
+      return resolveItem({ id, note, by }, context(target, json, await loadWorkerModules()));
+    }
+    case "resend-invoice": {
+      if (!INVOICE_NUMBER.test(argument)) throw new UsageError(`"${argument}" is not an invoice number (like INV-2026-000042)`);
+      return resendInvoice({ number: argument, force: Boolean(values.force) }, context(target, json, null));
+    }
+    case "order": {
+      const worker = await loadWorkerModules();
+      if (POSITIVE_INTEGER.test(argument) && Number.isSafeInteger(Number(argument))) {
+        return orderStory({ orderNumber: Number(argument) }, context(target, json, worker));
+      }
+      const uuid = worker.normaliseUuid(argument);
+      if (!uuid) throw new UsageError(`"${argument}" is neither an order number (like 1042) nor an order id (a UUID)`);
+      return orderStory({ uuid }, context(target, json, worker));
+    }
+  }
+  throw new Error(`unhandled command ${command}`);
+}
+
+function positiveInteger(text, what) {
+  if (!POSITIVE_INTEGER.test(text) || !Number.isSafeInteger(Number(text))) throw new UsageError(`${what} must be a positive whole number, got "${text}"`);
+  return Number(text);
+}
+
+function freeText(text, what, maxLength) {
+  const trimmed = text.trim();
+  if (!trimmed) throw new UsageError(`${what} must not be empty`);
+  if (trimmed.includes("\u0000")) throw new UsageError(`${what} must not contain a NUL character`);
+  if ([...trimmed].length > maxLength) throw new UsageError(`${what} is longer than ${maxLength} characters`);
+  return trimmed;
+}
+
+/** Who resolves: git's user.name, else the login name, else "operator". */
+function defaultOperatorName() {
+  const git = spawnSync("git", ["config", "user.name"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  const name = git.status === 0 ? git.stdout.trim() : "";
+  return name || process.env.USER?.trim() || "operator";
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof UsageError) {
+    process.stderr.write(`ops: ${error.message}\n\n${USAGE}\n`);
+    process.exitCode = 2;
+  } else if (error instanceof D1Failure) {
+    process.stderr.write(`ops: ${error.message}\n`);
+    process.exitCode = 1;
+  } else {
+    throw error;
+  }
+}

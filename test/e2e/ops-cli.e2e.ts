@@ -1,0 +1,371 @@
+// `npm run ops`, run as an operator runs it (`npm run --silent ops -- ...`) against a local D1
+// in its own temporary state directory (--persist-to): migrated with the real migrations,
+// then given the rows the Worker writes when a payment lands on a cancelled order, when a
+// PENDING order is paid, and when an invoice email fails or is sent. Each test asserts what
+// the operator sees (output, exit code) and what is in the database afterwards.
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadSeedScript, queryD1, ROOT, runWrangler } from "./support/wranglerDev";
+
+// Each CLI run starts npm, node and one wrangler (1-3 s on 2 cores, more when busy).
+const CLI_TIMEOUT_MS = 30_000;
+const TEST_TIMEOUT_MS = 60_000;
+
+const sqlLiteral = (await import(pathToFileURL(path.join(ROOT, "scripts", "lib", "sqlLiteral.mjs")).href)) as {
+  sqlString(value: unknown, opts?: { maxLength?: number }): string;
+  sqlInteger(value: unknown): string;
+};
+const wranglerLib = (await import(pathToFileURL(path.join(ROOT, "scripts", "lib", "wrangler.mjs")).href)) as {
+  OFFLINE_ENV: Record<string, string | undefined>;
+  remoteEnv(): Record<string, string | undefined>;
+};
+
+const NOW = Date.now();
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+
+// Order ids as the shop writes them; 1045's is stored upper-case, as some shops do.
+const REFUND_ORDER = "6f1c1f0e-3b9a-4c1d-9a53-0d5e0f6b1042";
+const PENDING_ORDER = "6f1c1f0e-3b9a-4c1d-9a53-0d5e0f6b1043";
+const FAILED_INVOICE_ORDER = "6f1c1f0e-3b9a-4c1d-9a53-0d5e0f6b1044";
+const SENT_INVOICE_ORDER = "6F1C1F0E-3B9A-4C1D-9A53-0D5E0F6B1045";
+const REFUND_DELIVERY = "evt_1QxRefund1042";
+/** Item ids in the order FIXTURE_SQL raises them. */
+const REFUND_ITEM = 1;
+const FAILED_NUMBER = "INV-2026-000001";
+const SENT_NUMBER = "INV-2026-000002";
+const SENT_MESSAGE_ID = "b7bc2f4a-e38e-4336-af7d-e6c392c2f817";
+const POSTMARK_ERROR = "Postmark 422 (ErrorCode 406): You tried to send to recipient(s) that have been marked as inactive.";
+
+/**
+ * Rows as the Worker writes them: the event by applyPayment's batch, its item by
+ * raiseForEvent (same statement shape), the invoice FAILED by sendInvoice and its item by
+ * raiseInvoiceFailed, the SENT invoice by recordSent.
+ */
+const FIXTURE_SQL = `
+INSERT INTO products (id, name, price_cents, stock, stock_reserved) VALUES
+  (1, 'Gooseneck kettle 1 l', 2515, 10, 0), (2, 'Paper filters (100)', 600, 50, 0);
+
+INSERT INTO orders (id, order_number, status, customer_email, customer_name, currency, reserved_until, confirmed_at, cancelled_at, created_at, updated_at) VALUES
+  ('${REFUND_ORDER}', 1042, 'CANCELLED', 'ada@example.com', 'Ada Lovelace', 'EUR', ${NOW - 4 * HOUR}, NULL, ${NOW - 4 * HOUR + MIN}, ${NOW - 5 * HOUR}, ${NOW - 4 * HOUR + MIN}),
+  ('${PENDING_ORDER}', 1043, 'PENDING', 'grace@example.com', 'Grace Hopper', 'EUR', NULL, NULL, NULL, ${NOW - 30 * MIN}, ${NOW - 30 * MIN}),
+  ('${FAILED_INVOICE_ORDER}', 1044, 'CONFIRMED', 'inactive@example.com', 'Inactive Recipient', 'EUR', NULL, ${NOW - 2 * HOUR}, NULL, ${NOW - 3 * HOUR}, ${NOW - 2 * HOUR}),
+  ('${SENT_INVOICE_ORDER}', 1045, 'CONFIRMED', 'taro@example.com', '山田太郎', 'EUR', NULL, ${NOW - 50 * MIN}, NULL, ${NOW - 60 * MIN}, ${NOW - 50 * MIN});
+
+INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents) VALUES
+  ('${REFUND_ORDER}', 1, 2, 2515), ('${REFUND_ORDER}', 2, 1, 600),
+  ('${PENDING_ORDER}', 2, 3, 600),
+  ('${FAILED_INVOICE_ORDER}', 1, 1, 2515),
+  ('${SENT_INVOICE_ORDER}', 2, 2, 600);
+
+INSERT INTO webhook_events (received_at, request_id, delivery_id, order_id, payment_status, order_status, outcome, http_status, detail, provider, provider_ref) VALUES
+  (${NOW - 2 * HOUR}, 'req-confirm-1044', NULL, '${FAILED_INVOICE_ORDER}', 'paid', 'AWAITING_PAYMENT', 'confirmed', 200, NULL, 'generic', NULL),
+  (${NOW - 2 * HOUR}, 'req-refund-1042', '${REFUND_DELIVERY}', '${REFUND_ORDER}', 'paid', 'CANCELLED', 'refund_required', 200, NULL, 'stripe', 'pi_3QxRefund1042'),
+  (${NOW - 50 * MIN}, 'req-confirm-1045', 'msg_2aB1045', '${SENT_INVOICE_ORDER}', 'paid', 'AWAITING_PAYMENT', 'confirmed', 200, NULL, 'generic', NULL),
+  (${NOW - 10 * MIN}, 'req-notready-1043', NULL, '${PENDING_ORDER}', 'paid', 'PENDING', 'not_ready', 409, NULL, 'generic', NULL);
+
+INSERT INTO attention_items (kind, key, order_id, event_id, detail, created_at)
+  SELECT e.outcome, e.outcome || ':' || e.order_id || CASE WHEN e.outcome = 'not_ready' THEN '' ELSE ':' || COALESCE(e.delivery_id, e.request_id) END,
+    e.order_id, e.id, e.detail, e.received_at
+  FROM webhook_events e WHERE e.outcome IN ('refund_required', 'not_ready') ORDER BY e.id;
+
+INSERT INTO invoices (order_id, series, seq, number, status, attempts, message_id, sent_at, last_error, next_attempt_at, created_at, updated_at) VALUES
+  ('${FAILED_INVOICE_ORDER}', 'INV-2026', 1, '${FAILED_NUMBER}', 'FAILED', 1, NULL, NULL, '${POSTMARK_ERROR}', NULL, ${NOW - 2 * HOUR}, ${NOW - 2 * HOUR + MIN}),
+  ('${SENT_INVOICE_ORDER}', 'INV-2026', 2, '${SENT_NUMBER}', 'SENT', 1, '${SENT_MESSAGE_ID}', ${NOW - 49 * MIN}, NULL, NULL, ${NOW - 50 * MIN}, ${NOW - 49 * MIN});
+
+INSERT INTO attention_items (kind, key, order_id, invoice_id, detail, created_at)
+  SELECT 'invoice_failed', 'invoice_failed:' || id, order_id, id, last_error, ${NOW - 2 * HOUR + MIN}
+  FROM invoices WHERE number = '${FAILED_NUMBER}' AND status = 'FAILED';
+`;
+
+const SNAPSHOT_SQL = ["orders", "order_items", "products", "webhook_events", "invoices", "attention_items"]
+  .map((table) => `SELECT * FROM ${table} ORDER BY rowid`)
+  .join(";\n");
+
+let tempDir: string;
+let persistTo: string;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `npm run --silent ops -- ...args` with the local database of this test (unless told otherwise). */
+function ops(args: string[], { local = true, env = {} }: { local?: boolean; env?: Record<string, string | undefined> } = {}): Promise<Run> {
+  const full = local ? [...args, "--persist-to", persistTo] : args;
+  return new Promise((resolve, reject) => {
+    const child = spawn("npm", ["run", "--silent", "ops", "--", ...full], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        WRANGLER_SEND_METRICS: "false",
+        CLOUDFLARE_CF_FETCH_ENABLED: "false",
+        WRANGLER_HIDE_BANNER: "true",
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
+    const timer = setTimeout(() => child.kill("SIGKILL"), CLI_TIMEOUT_MS);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function snapshot(): Promise<unknown[]> {
+  const out = await runWrangler(["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", SNAPSHOT_SQL]);
+  return (JSON.parse(out) as { results: unknown[] }[]).map((s) => s.results);
+}
+
+interface Item {
+  id: number;
+  kind: string;
+  order_number: number | null;
+  customer_email: string | null;
+  amount: string | null;
+  happened: string;
+  action: string;
+  resolved_at: number | null;
+  resolved_by: string | null;
+  resolution_note: string | null;
+}
+
+const itemOf = (all: Item[], kind: string) => all.find((i) => i.kind === kind)!;
+
+beforeAll(async () => {
+  tempDir = mkdtempSync(path.join(tmpdir(), "e2e-ops-"));
+  persistTo = path.join(tempDir, "state");
+  const seed = await loadSeedScript();
+  seed.migrateLocal({ persistTo });
+  await runWrangler(["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--command", FIXTURE_SQL]);
+}, 90_000);
+
+afterAll(() => {
+  if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+});
+
+describe("the SQL literals of the CLI", () => {
+  it("quotes text with every ' doubled and refuses what it cannot store faithfully", () => {
+    expect(sqlLiteral.sqlString("refunded")).toBe("'refunded'");
+    expect(sqlLiteral.sqlString("Ada's; DROP TABLE orders; --")).toBe("'Ada''s; DROP TABLE orders; --'");
+    expect(sqlLiteral.sqlString("''")).toBe("''''''");
+    expect(sqlLiteral.sqlString("back\\slash \"double\" 山田")).toBe("'back\\slash \"double\" 山田'");
+    expect(() => sqlLiteral.sqlString("x".repeat(501))).toThrow(/longer than 500/);
+    expect(sqlLiteral.sqlString("山".repeat(500))).toHaveLength(502);
+    expect(() => sqlLiteral.sqlString("a\u0000b")).toThrow(/NUL/);
+    expect(() => sqlLiteral.sqlString(42)).toThrow(TypeError);
+    expect(sqlLiteral.sqlInteger(1042)).toBe("1042");
+    expect(() => sqlLiteral.sqlInteger(1.5)).toThrow();
+    expect(() => sqlLiteral.sqlInteger("1 OR 1=1")).toThrow();
+  });
+
+  it("runs --remote with the operator's own login, not the empty token of local runs", () => {
+    if (process.env.CLOUDFLARE_API_TOKEN) return;
+    expect(wranglerLib.OFFLINE_ENV.CLOUDFLARE_API_TOKEN).toBe("");
+    expect("CLOUDFLARE_API_TOKEN" in wranglerLib.remoteEnv()).toBe(false);
+    expect(wranglerLib.remoteEnv().WRANGLER_SEND_METRICS).toBe("false");
+  });
+});
+
+// The tests run in order and share the database: later ones see what earlier ones changed.
+describe("npm run ops", () => {
+  it("attention lists the open items newest first, with what happened and what to do", async () => {
+    const run = await ops(["attention"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe("");
+    const out = run.stdout;
+    expect(out).toMatch(/^3 items need you/);
+    expect(out).toMatch(/ID\s+AGE\s+KIND\s+ORDER\s+CUSTOMER\s+AMOUNT/);
+    // Newest first: not_ready (10 min), invoice_failed (1 h), refund_required (2 h).
+    const kinds = [...out.matchAll(/^\d+\s+\d+ (?:s|min|h|d) ago\s+(\w+)/gm)].map((m) => m[1]);
+    expect(kinds).toEqual(["not_ready", "invoice_failed", "refund_required"]);
+    expect(out).toMatch(/^\d+\s+2 h ago\s+refund_required\s+1042\s+ada@example\.com\s+56\.30 EUR$/m);
+    expect(out).toContain("    happened: payment arrived for order 1042, which was already cancelled (stripe payment pi_3QxRefund1042)");
+    expect(out).toContain("    do: refund 56.30 EUR to ada@example.com, order 1042: the order was cancelled when the payment arrived");
+    expect(out).toContain(`    do: fix the cause, then: npm run ops -- resend-invoice ${FAILED_NUMBER}`);
+    expect(out).toMatch(/^\d+\s+\d+ min ago\s+not_ready\s+1043\s+grace@example\.com\s+18\.00 EUR$/m);
+    // Not a terminal: no colour codes.
+    expect(out).not.toContain("\u001b[");
+  }, TEST_TIMEOUT_MS);
+
+  it("attention --json prints only the rows, in the alert email's words", async () => {
+    const run = await ops(["attention", "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    const rows = JSON.parse(run.stdout) as Item[];
+    expect(rows.map((r) => r.kind)).toEqual(["not_ready", "invoice_failed", "refund_required"]);
+    const refund = itemOf(rows, "refund_required");
+    expect(refund).toMatchObject({ order_number: 1042, customer_email: "ada@example.com", amount: "56.30 EUR", resolved_at: null });
+    expect(refund.action).toBe("refund 56.30 EUR to ada@example.com, order 1042: the order was cancelled when the payment arrived");
+  }, TEST_TIMEOUT_MS);
+
+  it("resolve records who and why; a second resolve of the same item changes nothing and exits 1", async () => {
+    const note = "refunded in the provider dashboard; Ada's ticket #77 -- done";
+    const first = await ops(["resolve", String(REFUND_ITEM), "--note", note, "--by", "Grace O'Neil"]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain(`Resolved item ${REFUND_ITEM} (refund_required, order 1042) by Grace O'Neil: ${note}`);
+
+    const second = await ops(["resolve", String(REFUND_ITEM), "--note", "again", "--by", "Someone Else"]);
+    expect(second.code).toBe(1);
+    expect(second.stdout).toBe("");
+    expect(second.stderr).toMatch(/already resolved .* by Grace O'Neil/);
+    expect(second.stderr).toContain("nothing changed");
+
+    const stored = await queryD1<{ kind: string; resolved_at: number; resolved_by: string; resolution_note: string }>(
+      persistTo,
+      `SELECT kind, resolved_at, resolved_by, resolution_note FROM attention_items WHERE resolved_at IS NOT NULL`,
+    );
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ kind: "refund_required", resolved_by: "Grace O'Neil", resolution_note: note });
+    expect(stored[0]!.resolved_at).toBeGreaterThanOrEqual(NOW);
+
+    const missing = await ops(["resolve", "9999", "--note", "x"]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("there is no attention item 9999");
+  }, TEST_TIMEOUT_MS * 2);
+
+  it("resend-invoice puts a FAILED invoice back in the outbox and leaves its item to settle itself", async () => {
+    const run = await ops(["resend-invoice", FAILED_NUMBER]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`${FAILED_NUMBER} is back in the outbox; the sweeper sends it within a minute (the cron runs every minute)`);
+    const [invoice] = await queryD1<Record<string, unknown>>(
+      persistTo,
+      `SELECT i.status, i.attempts, i.last_error, i.lease_until, i.next_attempt_at,
+         (SELECT resolved_at FROM attention_items WHERE invoice_id = i.id) AS item_resolved_at
+       FROM invoices i WHERE number = '${FAILED_NUMBER}'`,
+    );
+    expect(invoice).toMatchObject({ status: "PENDING", attempts: 0, last_error: null, lease_until: null, item_resolved_at: null });
+    expect(invoice!.next_attempt_at as number).toBeGreaterThanOrEqual(NOW);
+    expect(invoice!.next_attempt_at as number).toBeLessThanOrEqual(Date.now());
+  }, TEST_TIMEOUT_MS);
+
+  it("resend-invoice refuses a SENT invoice without --force and takes it with --force", async () => {
+    const before = await snapshot();
+    const refused = await ops(["resend-invoice", SENT_NUMBER]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe("");
+    expect(refused.stderr).toContain(`${SENT_NUMBER} was sent at ${new Date(NOW - 49 * MIN).toISOString().slice(0, 10)}`);
+    expect(refused.stderr).toContain(`Postmark message id ${SENT_MESSAGE_ID}`);
+    expect(refused.stderr).toContain("--force sends taro@example.com a second email");
+    expect(await snapshot()).toEqual(before);
+
+    const forced = await ops(["resend-invoice", SENT_NUMBER, "--force", "--json"]);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(JSON.parse(forced.stdout)).toMatchObject({ number: SENT_NUMBER, status: "PENDING", attempts: 0 });
+
+    const unknown = await ops(["resend-invoice", "INV-2026-999999"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("there is no invoice INV-2026-999999");
+  }, TEST_TIMEOUT_MS * 2);
+
+  it("order tells the story of an order, by number", async () => {
+    const run = await ops(["order", "1042"]);
+    expect(run.code, run.stderr).toBe(0);
+    const out = run.stdout;
+    expect(out).toMatch(/^Order 1042 {2}CANCELLED/);
+    expect(out).toContain(REFUND_ORDER);
+    expect(out).toContain("Ada Lovelace <ada@example.com>");
+    expect(out).toContain("56.30 EUR (2 lines)");
+    const story = out.slice(out.indexOf("TIME"));
+    const lines = [
+      "order created",
+      "order cancelled",
+      `stripe delivery "paid" -> refund_required (HTTP 200, order was CANCELLED), delivery ${REFUND_DELIVERY}, payment pi_3QxRefund1042`,
+      "needs attention #",
+      "resolved by Grace O'Neil: refunded in the provider dashboard",
+    ];
+    const at = lines.map((l) => story.indexOf(l));
+    expect(at.every((i) => i >= 0), story).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+  }, TEST_TIMEOUT_MS);
+
+  it("order finds an id stored upper-case from any UUID form and shows its invoice", async () => {
+    const run = await ops(["order", `{${SENT_INVOICE_ORDER}}`, "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    const story = JSON.parse(run.stdout) as {
+      order: { order_number: number; id: string };
+      events: { outcome: string }[];
+      invoice: { number: string; status: string };
+      timeline: { event: string }[];
+    };
+    expect(story.order).toMatchObject({ order_number: 1045, id: SENT_INVOICE_ORDER });
+    expect(story.events.map((e) => e.outcome)).toEqual(["confirmed"]);
+    // Forced back into the outbox by the test before.
+    expect(story.invoice).toMatchObject({ number: SENT_NUMBER, status: "PENDING" });
+    // The delivery, the confirmation and the invoice share one batch's millisecond: cause first.
+    expect(story.timeline.map((e) => e.event)).toEqual(["order_created", "delivery", "order_confirmed", "invoice_created", "invoice_due"]);
+
+    const human = await ops(["order", FAILED_INVOICE_ORDER.toUpperCase()]);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/^Order 1044 {2}CONFIRMED/);
+    expect(human.stdout).toContain(`generic delivery "paid" -> confirmed (HTTP 200, order was AWAITING_PAYMENT)`);
+    expect(human.stdout).toContain(`invoice ${FAILED_NUMBER} allocated`);
+    expect(human.stdout).toContain("needs attention #");
+    expect(human.stdout).toContain("invoice_failed");
+
+    const missing = await ops(["order", "1099"]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("there is no order 1099");
+  }, TEST_TIMEOUT_MS * 2);
+
+  it("bad arguments print the usage, exit 2 and change nothing", async () => {
+    const before = await snapshot();
+    const bad: string[][] = [
+      ["frobnicate"],
+      [],
+      ["resolve", "--note", "x"],
+      ["resolve", "abc", "--note", "x"],
+      ["resolve", "1"],
+      ["resolve", "1", "--note", "   "],
+      ["resolve", "1", "--note", "x".repeat(501)],
+      ["resend-invoice", "INV-42"],
+      ["resend-invoice", "INV-2026-000001'; DELETE FROM invoices; --"],
+      ["order", "not-an-order"],
+      ["attention", "--kind", "nope"],
+      ["attention", "--force"],
+      ["attention", "--nope"],
+    ];
+    // None of them reaches wrangler, so they can run side by side.
+    const runs = await Promise.all(bad.map((args) => ops(args)));
+    runs.forEach((run, i) => {
+      const args = bad[i]!.join(" ");
+      expect(run.code, `${args}: ${run.stderr}`).toBe(2);
+      expect(run.stdout, args).toBe("");
+      expect(run.stderr, args).toMatch(/^ops: .+\n\nUsage: npm run ops -- <command>/);
+    });
+    expect(await snapshot()).toEqual(before);
+  }, TEST_TIMEOUT_MS * 2);
+
+  it("a database without tables gets the command that creates them", async () => {
+    const empty = path.join(tempDir, "empty-state");
+    const run = await ops(["attention", "--persist-to", empty], { local: false });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toContain("the local database has no tables yet: run `npm run dev` (or `npx wrangler d1 migrations apply DB --local");
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  }, TEST_TIMEOUT_MS);
+
+  it("--remote without a wrangler login says to log in", async () => {
+    // A home with no stored login, and no token: what a fresh machine has.
+    const home = path.join(tempDir, "home");
+    mkdirSync(home);
+    const run = await ops(["attention", "--remote"], {
+      local: false,
+      env: { HOME: home, XDG_CONFIG_HOME: path.join(home, ".config"), CLOUDFLARE_API_TOKEN: undefined },
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toContain("not logged in: run `npx wrangler login`");
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  }, TEST_TIMEOUT_MS);
+});

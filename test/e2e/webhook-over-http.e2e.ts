@@ -32,6 +32,7 @@ const FIRST_RETRY_SECONDS = 5;
 interface DemoOrder {
   id: string;
   order_number: number;
+  status: string;
   customer_name: string;
   customer_email: string;
   lines: [productId: number, quantity: number][];
@@ -87,7 +88,8 @@ async function readState(): Promise<State> {
 function expectedProducts(confirmed: DemoOrder[]) {
   return demo.DEMO_PRODUCTS.map((p) => {
     const qty = (orders: DemoOrder[]) => orders.flatMap((o) => o.lines).filter(([id]) => id === p.id).reduce((s, [, q]) => s + q, 0);
-    return { id: p.id, stock: p.stock - qty(confirmed), stock_reserved: qty(demo.DEMO_ORDERS) - qty(confirmed) };
+    const awaiting = demo.DEMO_ORDERS.filter((o) => o.status === "AWAITING_PAYMENT");
+    return { id: p.id, stock: p.stock - qty(confirmed), stock_reserved: qty(awaiting) - qty(confirmed) };
   });
 }
 

@@ -72,7 +72,7 @@ export async function sendStripeEvent({ orderId, status, values, usage }) {
     return 1;
   }
   const signed = headers["Stripe-Signature"] ? "signed" : "unsigned";
-  console.log(`POST ${url} (stripe ${type} ${event.id}, ${signed}, ${cents} ${currency.toUpperCase()})`);
+  console.log(`POST ${url} (stripe ${type} ${event.id}, ${signed}, ${cents} cents ${currency.toUpperCase()})`);
   console.log(`${response.status} ${response.statusText}  request id ${response.headers.get("X-Request-Id") ?? "-"}`);
   const text = await response.text();
   try {

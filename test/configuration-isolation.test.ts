@@ -80,7 +80,6 @@ describe("configuration", () => {
   it.each([
     ["POSTMARK_API_URL over plain http to a real host", { POSTMARK_API_URL: "http://api.postmarkapp.com" }, /POSTMARK_API_URL must be https/],
     ["a bad INVOICE_TIME_ZONE", { INVOICE_TIME_ZONE: "Mars/Olympus" }, /INVOICE_TIME_ZONE must be an IANA time zone/],
-    ["a bad OPS_ALERT_EMAIL", { OPS_ALERT_EMAIL: "ops@shop.example, boss@shop.example" }, /OPS_ALERT_EMAIL must be one email address/],
   ])("%s (a setting of the consumer's own) retries every message, drops none, and names the variable", async (_, bad, message) => {
     const { invoiceId } = await confirmedOrderWithInvoice();
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
@@ -94,6 +93,21 @@ describe("configuration", () => {
     }
     expect((await invoiceRow(invoiceId)).status).toBe("PENDING");
     expect(postmark.received).toHaveLength(0);
+  });
+
+  it("a bad OPS_ALERT_EMAIL holds back alerts (retried, named in the log) but not invoices", async () => {
+    const { invoiceId } = await confirmedOrderWithInvoice();
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const bad = { OPS_ALERT_EMAIL: "ops@shop.example, boss@shop.example", LOG_LEVEL: "error" } as Partial<Env>;
+      const result = await runQueue("invoice-emails", [invoiceJob(invoiceId), { kind: "alert", itemId: 1 }], bad);
+      expect(result.explicitAcks).toHaveLength(1);
+      expect(result.retryMessages).toHaveLength(1);
+      expect(errors.mock.calls.map((c) => String(c[0])).join("\n")).toMatch(/OPS_ALERT_EMAIL must be one email address/);
+    } finally {
+      errors.mockRestore();
+    }
+    expect((await invoiceRow(invoiceId)).status).toBe("SENT");
   });
 
   it("the dead-letter consumer works whatever the email settings say", async () => {

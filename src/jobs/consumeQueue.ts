@@ -39,10 +39,8 @@ export async function consumeQueue(batch: MessageBatch<unknown>, env: Env, optio
   if (batch.queue.endsWith(DEAD_LETTER_SUFFIX)) return consumeDeadLetters(batch, env, log);
 
   let config: MailConfig;
-  let opsAlertEmail: string | undefined;
   try {
     config = readMailConfig(env);
-    opsAlertEmail = readAlertConfig(env).opsAlertEmail;
   } catch (error) {
     // A wrong email setting is ours to fix: keep every invoice PENDING and come back later.
     log.error("config_invalid", { error: errorMessage(error), action: "fix the setting; every message is retried" });
@@ -54,6 +52,13 @@ export async function consumeQueue(batch: MessageBatch<unknown>, env: Env, optio
   const mailer: Mailer = token ? postmarkMailer(token, apiUrl) : options.devMailer ? options.devMailer(log) : unconfiguredMailer;
   if (mailer === unconfiguredMailer) log.error("postmark_token_missing", { messages: batch.messages.length });
   const deps: SendDependencies = { d1: env.DB, mailer, fonts: assetFontLoader(env.ASSETS), config };
+  // Alerts have a setting of their own: a wrong OPS_ALERT_EMAIL holds back alerts, not invoices.
+  let alerts: { to: string | undefined } | { error: string };
+  try {
+    alerts = { to: readAlertConfig(env).opsAlertEmail };
+  } catch (error) {
+    alerts = { error: errorMessage(error) };
+  }
   // One at a time: each send holds a lease and a Postmark connection; batches are small.
   for (const message of batch.messages) {
     const job = QueueJobSchema.safeParse(message.body);
@@ -63,7 +68,7 @@ export async function consumeQueue(batch: MessageBatch<unknown>, env: Env, optio
     } else if (job.data.kind === "invoice") {
       await consumeInvoice(message, job.data.invoiceId, deps, log);
     } else {
-      await consumeAlert(message, job.data.itemId, deps, opsAlertEmail, log);
+      await consumeAlert(message, job.data.itemId, deps, alerts, log);
     }
   }
 }
@@ -114,10 +119,15 @@ async function consumeAlert(
   message: Message<unknown>,
   itemId: number,
   deps: SendDependencies,
-  to: string | undefined,
+  alerts: { to: string | undefined } | { error: string },
   log: Logger,
 ): Promise<void> {
   const fields = { attention_item: itemId, message_id: message.id };
+  if ("error" in alerts) {
+    log.error("config_invalid", { ...fields, error: alerts.error, action: "fix OPS_ALERT_EMAIL; the alert is retried" });
+    return message.retry({ delaySeconds: CONFIG_RETRY_SECONDS });
+  }
+  const to = alerts.to;
   if (!to) {
     // OPS_ALERT_EMAIL was unset after the cron enqueued this: nothing to send to.
     log.info("alert_skipped", { ...fields, reason: "OPS_ALERT_EMAIL is not set" });

@@ -9,6 +9,7 @@
 // --stripe sends a Stripe event instead, to /api/webhooks/stripe, signed by the official
 // `stripe` package's test signer with .dev.vars STRIPE_WEBHOOK_SECRET (first entry): the same
 // package the Worker verifies with. See scripts/lib/sendStripeEvent.mjs.
+import { postDelivery } from "./lib/postDelivery.mjs";
 import { parseArgs } from "node:util";
 import { readDevVars } from "./lib/devVars.mjs";
 import { importTs } from "./lib/importTs.mjs";
@@ -89,28 +90,17 @@ const bytes = await request.arrayBuffer();
 const finalHeaders = new Headers(request.headers);
 if (vars.WEBHOOK_SIGNING_SECRET && !values.unsigned) {
   const { parseSigningSecrets, signDelivery } = await importTs("src/webhooks/standardWebhooks.ts");
-  const [secret] = parseSigningSecrets(vars.WEBHOOK_SIGNING_SECRET);
-  const signed = await signDelivery(secret, `msg_${crypto.randomUUID()}`, Math.floor(Date.now() / 1000), bytes);
-  for (const [name, value] of Object.entries(signed)) finalHeaders.set(name, value);
+  const { secrets, problems } = parseSigningSecrets(vars.WEBHOOK_SIGNING_SECRET);
+  for (const problem of problems) console.error(`.dev.vars: WEBHOOK_SIGNING_SECRET ${problem}: the Worker refuses it.`);
+  if (secrets[0]) {
+    const signed = await signDelivery(secrets[0], `msg_${crypto.randomUUID()}`, Math.floor(Date.now() / 1000), bytes);
+    for (const [name, value] of Object.entries(signed)) finalHeaders.set(name, value);
+  }
 }
 if (!key && !finalHeaders.has("webhook-signature")) {
   console.error("No WEBHOOK_SECRET in .dev.vars and no --key: the Worker will answer 403.");
 }
 
-let response;
-try {
-  response = await fetch(values.url, { method: "POST", headers: finalHeaders, body: bytes });
-} catch (error) {
-  console.error(`Could not reach ${values.url}: ${error.cause?.code ?? error.message}. Is \`npm run dev\` running?`);
-  process.exit(1);
-}
 const auth = [key ? "key" : null, finalHeaders.has("webhook-signature") ? "signature" : null].filter(Boolean).join(" + ");
-console.log(`POST ${values.url} (${auth || "no auth"}, ${values.multipart ? "multipart" : values.form ? "form" : "json"})`);
-console.log(`${response.status} ${response.statusText}  request id ${response.headers.get("X-Request-Id") ?? "-"}`);
-const text = await response.text();
-try {
-  console.log(JSON.stringify(JSON.parse(text), null, 2));
-} catch {
-  console.log(text);
-}
-process.exit(response.ok ? 0 : 1);
+const encoding = values.multipart ? "multipart" : values.form ? "form" : "json";
+process.exit(await postDelivery(values.url, { headers: finalHeaders, body: bytes }, `${auth || "no auth"}, ${encoding}`));

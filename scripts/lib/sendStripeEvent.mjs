@@ -2,6 +2,7 @@
 // shaped like the real one and signed by the official `stripe` package's test signer, the
 // package the Worker verifies with. The events mirror test/support/stripeEvents.ts (that
 // module runs inside workerd and cannot be imported from Node as it stands).
+import { postDelivery } from "./postDelivery.mjs";
 import { randomBytes } from "node:crypto";
 import Stripe from "stripe";
 import { readDevVars } from "./devVars.mjs";
@@ -64,23 +65,8 @@ export async function sendStripeEvent({ orderId, status, values, usage }) {
   }
 
   const url = values.url ?? DEFAULT_URL;
-  let response;
-  try {
-    response = await fetch(url, { method: "POST", headers, body });
-  } catch (error) {
-    console.error(`Could not reach ${url}: ${error.cause?.code ?? error.message}. Is \`npm run dev\` running?`);
-    return 1;
-  }
   const signed = headers["Stripe-Signature"] ? "signed" : "unsigned";
-  console.log(`POST ${url} (stripe ${type} ${event.id}, ${signed}, ${cents} cents ${currency.toUpperCase()})`);
-  console.log(`${response.status} ${response.statusText}  request id ${response.headers.get("X-Request-Id") ?? "-"}`);
-  const text = await response.text();
-  try {
-    console.log(JSON.stringify(JSON.parse(text), null, 2));
-  } catch {
-    console.log(text);
-  }
-  return response.ok ? 0 : 1;
+  return postDelivery(url, { headers, body }, `stripe ${type} ${event.id}, ${signed}, ${cents} cents ${currency.toUpperCase()}`);
 }
 
 /** The order's total and currency from the local D1, or what went wrong and what to do instead. */

@@ -2,6 +2,7 @@
 // migrated and seeded with the demo data of `npm run dev`), real webhook requests, and a
 // fake Postmark HTTP server on loopback that the Worker's queue consumer sends invoices to.
 // Results are read from what the fake received and from the local D1.
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -20,12 +21,16 @@ import {
   waitUntil,
   writeEnvFile,
   type WranglerDev,
+  WRANGLER_ENV,
 } from "./support/wranglerDev";
 
 // Obviously fake values: nothing here is a real credential.
 const POSTMARK_TOKEN = "e2e-fake-postmark-server-token";
 const WEBHOOK_KEY = "e2e-fake-webhook-key-not-a-real-secret";
 const FROM_EMAIL = "invoices@shop.example";
+// Obviously fake secrets, so the CLI test can sign both ways.
+const SIGNING_SECRET = `whsec_${Buffer.from("e2e-fake-signing-secret-32-bytes").toString("base64")}`;
+const STRIPE_SECRET = "whsec_e2e_FAKE_stripe_000000000000000000";
 /** The consumer's first retry delay (src/invoices/invoiceQueueConsumer.ts). */
 const FIRST_RETRY_SECONDS = 5;
 
@@ -72,6 +77,7 @@ let fake: FakePostmarkServer | undefined;
 let dev: WranglerDev | undefined;
 let tempDir: string | undefined;
 let persistTo: string;
+let envFile: string;
 
 async function readState(): Promise<State> {
   const [row] = await queryD1<Record<keyof State, string>>(persistTo, STATE_SQL);
@@ -123,9 +129,11 @@ beforeAll(async () => {
   tempDir = mkdtempSync(path.join(tmpdir(), "e2e-webhook-"));
   persistTo = path.join(tempDir, "state");
   // Passed with --env-file: wrangler then reads neither .dev.vars nor .env of the checkout.
-  const envFile = path.join(tempDir, "e2e.env");
+  envFile = path.join(tempDir, "e2e.env");
   writeEnvFile(envFile, {
     WEBHOOK_SECRET: WEBHOOK_KEY,
+    WEBHOOK_SIGNING_SECRET: SIGNING_SECRET,
+    STRIPE_WEBHOOK_SECRET: STRIPE_SECRET,
     POSTMARK_SERVER_TOKEN: POSTMARK_TOKEN,
     POSTMARK_API_URL: fake.url,
     INVOICE_FROM_EMAIL: FROM_EMAIL,
@@ -278,4 +286,33 @@ describe("payment webhook over real HTTP, wrangler dev, fake Postmark", () => {
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
   });
+
+  it("npm run webhook signs a delivery, and --stripe sends a signed Stripe event, that the Worker accepts", async () => {
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+        // Its secrets from the same file wrangler dev got, instead of the checkout's .dev.vars.
+        const child = spawn(process.execPath, [path.join(ROOT, "scripts", "webhook.mjs"), ...args], {
+          cwd: ROOT,
+          env: { ...WRANGLER_ENV, DEV_VARS_PATH: envFile },
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => (out += d.toString("utf8")));
+        child.stderr.on("data", (d: Buffer) => (out += d.toString("utf8")));
+        child.on("error", reject);
+        child.on("close", (code) => resolve({ code, out }));
+      });
+    const TARO = demoOrder(3);
+    const signed = await run([TARO.id, "paid", "--url", `${dev!.url}/api/webhooks/payment/`]);
+    expect(signed.out).toContain("(key + signature, json)");
+    expect(signed.out).toContain('"outcome": "confirmed"');
+    expect(signed.code).toBe(0);
+    // Order 1006 is still PENDING in the demo data: Stripe's payment is told to come back.
+    const GRACE = demoOrder(6);
+    const stripe = await run([GRACE.id, "paid", "--stripe", "--amount-cents", "1300", "--currency", "eur", "--url", `${dev!.url}/api/webhooks/stripe`]);
+    expect(stripe.out).toContain("stripe checkout.session.completed");
+    expect(stripe.out).toContain("409 Conflict");
+    expect(stripe.out).toContain('"outcome": "not_ready"');
+    expect(stripe.code).toBe(1);
+  }, 60_000);
 });

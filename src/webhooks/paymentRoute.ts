@@ -5,9 +5,8 @@ import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { ApiError } from "../http/errors";
 import type { AppEnv } from "../http/appEnv";
-import { invoiceJob } from "../invoices/invoiceJob";
-import { errorMessage } from "../observability/log";
-import { applyPayment, type PaymentResult } from "../orders/applyPayment";
+import { applyPayment } from "../orders/applyPayment";
+import { answerPayment, enqueueInvoice } from "./answerPayment";
 import { isValidWebhookKey } from "./authenticateKey";
 import { webhookSettings } from "./webhookSettings";
 import { readSignatureHeaders, verifySignature } from "./standardWebhooks";
@@ -120,47 +119,3 @@ paymentWebhook.post("/", webhookSettings, authenticate, limitBody, verifySigned,
   if (result.outcome === "confirmed") await enqueueInvoice(c, result.invoice.id);
   return answerPayment(c, payment.order_id, result);
 });
-
-/**
- * After the batch has committed. If the send fails the invoice row is still PENDING in the
- * outbox and the sweeper re-sends it, so the provider gets its 200 either way.
- */
-export async function enqueueInvoice<E extends AppEnv>(c: Context<E>, invoiceId: number): Promise<void> {
-  try {
-    await c.env.INVOICE_QUEUE.send(invoiceJob(invoiceId));
-  } catch (error) {
-    c.get("log").error("invoice_enqueue_failed", { invoice_id: invoiceId, error: errorMessage(error) });
-  }
-}
-
-/** The answer to a payment, the same for every provider's route. */
-export function answerPayment<E extends AppEnv>(c: Context<E>, orderId: string, result: PaymentResult) {
-  const log = c.get("log");
-  const base = { order_id: orderId, outcome: result.outcome };
-  switch (result.outcome) {
-    case "not_found":
-      return c.json({ error: "Order not found", ...base }, 404);
-    case "insufficient_stock":
-      // Money was taken but the goods are not there: a human must act (refund or restock).
-      log.error("insufficient_stock", { order_id: orderId, shortages: result.shortages, action: "npm run ops -- attention" });
-      return c.json({ error: "Insufficient stock", details: result.shortages, ...base }, 400);
-    case "not_ready":
-      // Not "done": the provider retries with its own backoff until checkout has reserved stock.
-      log.warn("payment_not_ready", { order_id: orderId, order_status: result.orderStatus });
-      return c.json({ error: "Order is not awaiting payment yet", ...base, order_status: result.orderStatus }, 409);
-    case "data_error":
-      log.error("payment_data_error", { order_id: orderId, reason: result.reason, action: "npm run ops -- attention" });
-      return c.json({ error: "Order data is invalid", details: { reason: result.reason }, ...base }, 422);
-    case "refund_required":
-      log.error("refund_required", { order_id: orderId, action: "refund the payment (npm run ops -- attention)" });
-      return c.json({ message: "Webhook received", ...base, order_status: result.orderStatus }, 200);
-    case "amount_mismatch":
-      // The money is real: acknowledged (a retry would not change it), not confirmed, for a human.
-      log.error("amount_mismatch", { order_id: orderId, ...result.detail, action: "npm run ops -- attention" });
-      return c.json({ message: "Webhook received", ...base, order_status: result.orderStatus, details: result.detail }, 200);
-    case "confirmed":
-      return c.json({ message: "Webhook received", ...base, invoice_number: result.invoice.number }, 200);
-    default:
-      return c.json({ message: "Webhook received", ...base, order_status: result.orderStatus }, 200);
-  }
-}

@@ -41,7 +41,7 @@ export default defineConfig(async () => {
       }),
     ],
     test: {
-      setupFiles: ["./test/support/setup.ts"],
+      setupFiles: ["./test/support/setup.ts", "./test/support/loadLazyModules.ts"],
       include: ["test/**/*.test.ts"],
     },
   };

@@ -6,3 +6,4 @@
 // with import() (for example the Stripe verifier).
 await import("../../src/jobs/consumeQueue");
 await import("../../src/jobs/runScheduledWork");
+export {};

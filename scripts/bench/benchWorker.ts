@@ -272,6 +272,21 @@ async function fillInvoices(env: Env, n: number) {
   return { series, added: n, invoicesInSeries: count?.n ?? 0, ms: Date.now() - started };
 }
 
+/**
+ * One wrapped env per real env, as workerd passes the same env object to every request of
+ * an isolate: src/config.ts memoises its parsing per env object, and a new wrapper per
+ * request would make the bench Worker re-parse the configuration on every webhook.
+ */
+const wrappedEnvs = new WeakMap<Env, Env>();
+function countedEnv(env: Env): Env {
+  let wrapped = wrappedEnvs.get(env);
+  if (!wrapped) {
+    wrapped = { ...env, DB: countedDatabase(env.DB) };
+    wrappedEnvs.set(env, wrapped);
+  }
+  return wrapped;
+}
+
 const bench: ExportedHandler<Env> = {
   async fetch(request, env, ctx) {
     const url = new URL(request.url);
@@ -290,7 +305,7 @@ const bench: ExportedHandler<Env> = {
       }
       return json({ error: "no such bench route" }, 404);
     }
-    return worker.fetch!(request as Parameters<NonNullable<typeof worker.fetch>>[0], { ...env, DB: countedDatabase(env.DB) }, ctx);
+    return worker.fetch!(request as Parameters<NonNullable<typeof worker.fetch>>[0], countedEnv(env), ctx);
   },
 };
 export default bench;

@@ -8,11 +8,13 @@
 // uploads those files as they are (`find_additional_modules` and the `*.chunk.js` ESModule
 // rule in wrangler.toml), and workerd compiles one only when the import() runs.
 //
-// Output, flat in dist/worker/: index.js (the entry), <name>-<hash>.chunk.js (one per dynamic
-// import, plus chunks of code shared between them, which the entry imports statically when
-// it needs them at start-up), and the Data modules (*.ttf) copied next to them, so that the
-// relative path `./<font>.ttf` kept in the chunks resolves for every chunk.
+// Output, flat in dist/worker/: index.js (re-exports worker-<hash>.chunk.js, the entry's
+// code), <name>-<hash>.chunk.js (one per dynamic import, plus chunks of code shared between
+// them, which the entry imports statically when it needs them at start-up), and the Data
+// modules (*.ttf) copied next to them, so that the relative path `./<font>.ttf` kept in the
+// chunks resolves for every chunk.
 import { build } from "esbuild";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,6 +45,7 @@ export async function buildWorker({ entry = ENTRY, outdir = OUTDIR } = {}) {
   fs.rmSync(outdir, { recursive: true, force: true });
   const result = await build({
     entryPoints: { index: entry },
+    absWorkingDir: ROOT,
     outdir,
     bundle: true,
     splitting: true,
@@ -58,8 +61,34 @@ export async function buildWorker({ entry = ENTRY, outdir = OUTDIR } = {}) {
     logLevel: "warning",
     plugins: [dataModules],
   });
-  fs.writeFileSync(path.join(outdir, "..", "worker.meta.json"), JSON.stringify(result.metafile));
-  return result.metafile;
+  const metafile = entryAsChunk(result.metafile, outdir);
+  fs.writeFileSync(path.join(outdir, "..", `${path.basename(outdir)}.meta.json`), JSON.stringify(metafile));
+  return metafile;
+}
+
+/**
+ * wrangler bundles `main` once more, and its esbuild adds a `__name()` call for every
+ * function it keeps the name of, also inside functions, so some run on every request. The
+ * entry's code therefore moves to a chunk, which wrangler uploads untouched like the others,
+ * and index.js only re-exports it.
+ */
+function entryAsChunk(metafile, outdir) {
+  const entry = path.join(outdir, "index.js");
+  const code = fs.readFileSync(entry, "utf8");
+  const name = `worker-${createHash("sha256").update(code).digest("hex").slice(0, 8).toUpperCase()}.chunk.js`;
+  fs.writeFileSync(path.join(outdir, name), code.replace(/\/\/# sourceMappingURL=index\.js\.map\s*$/, `//# sourceMappingURL=${name}.map\n`));
+  fs.renameSync(`${entry}.map`, path.join(outdir, `${name}.map`));
+  fs.writeFileSync(entry, `export { default } from "./${name}";\n`);
+  const rel = (file) => path.relative(ROOT, file).replaceAll("\\", "/");
+  const outputs = {};
+  for (const [file, output] of Object.entries(metafile.outputs)) {
+    const resolved = path.resolve(ROOT, file);
+    if (resolved === entry) outputs[rel(path.join(outdir, name))] = output;
+    else if (resolved === `${entry}.map`) outputs[rel(path.join(outdir, `${name}.map`))] = output;
+    else outputs[file] = output;
+  }
+  outputs[rel(entry)] = { bytes: fs.statSync(entry).size, inputs: {}, imports: [{ path: rel(path.join(outdir, name)), kind: "import-statement" }], exports: ["default"] };
+  return { ...metafile, outputs };
 }
 
 /**

@@ -70,7 +70,7 @@ function parseArgs(argv) {
     pool: { 1: 40000, 10: 30000, 100: 15000 },
     // the production-shaped runtime (Miniflare): its own fresh D1, the peer's rows only
     runtimes: ["wrangler-dev", "miniflare"],
-    mfPool: { 1: 60000, 10: 12000, 100: 6000 },
+    mfPool: { 1: 70000, 10: 12000, 100: 8000 },
     profileRequests: 5000,
     // V8's default sampling interval; finer sampling costs the isolate more CPU per request
     profileIntervalUs: 1000,

@@ -34,7 +34,9 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(() => {
-  if (outdir) fs.rmSync(outdir, { recursive: true, force: true });
+  if (!outdir) return;
+  fs.rmSync(outdir, { recursive: true, force: true });
+  fs.rmSync(`${outdir}.meta.json`, { force: true }); // buildWorker writes the metafile beside the folder
 });
 
 describe("the deployed Worker's start-up", () => {

@@ -47,7 +47,7 @@ export default defineConfig(async () => {
     // print ~200 "points to missing source files" warnings per run.
     logLevel: "error" as const,
     test: {
-      setupFiles: ["./test/support/setup.ts"],
+      setupFiles: ["./test/support/setup.ts", "./test/support/loadLazyModules.ts"],
       // Defaults for a busy machine: CI shares 2 cores with other work, and a file's first test
       // also pays for its workerd start-up. Long tests set their own, larger timeouts.
       testTimeout: 60_000,

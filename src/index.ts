@@ -1,13 +1,24 @@
 // The Worker: wiring only. Each handler lives with the capability it serves.
+//
+// Only the webhook is imported at start-up. The queue consumer (pdf-lib, fontkit, the
+// bundled font, postmark) and the cron jobs are dynamic imports: the build
+// (scripts/build/buildWorker.mjs) makes each its own module, which workerd compiles the
+// first time an isolate runs that handler, so an isolate that only answers webhooks never
+// pays for the invoice renderer. test/e2e/webhook-start-up-leaves-out-the-invoice-pipeline.e2e.ts
+// fails if a static import pulls it back.
 import { createApp } from "./http/createApp";
-import { consumeQueue } from "./jobs/consumeQueue";
-import { runScheduledWork } from "./jobs/runScheduledWork";
 
 const app = createApp();
 
 const worker: ExportedHandler<Env> = {
   fetch: app.fetch,
-  queue: (batch, env) => consumeQueue(batch, env),
-  scheduled: (controller, env) => runScheduledWork(controller, env),
+  async queue(batch, env) {
+    const { consumeQueue } = await import("./jobs/consumeQueue");
+    return consumeQueue(batch, env);
+  },
+  async scheduled(controller, env) {
+    const { runScheduledWork } = await import("./jobs/runScheduledWork");
+    return runScheduledWork(controller, env);
+  },
 };
 export default worker;

@@ -1,21 +1,30 @@
 // npm run bench [-- --seconds 4 --runs 3 --warmup 1 --connections 1,10,50 --lines 1,10,100
-//                   --invoices 30 --growth 0,100000,200000 | --no-growth --no-write --json FILE]
+//                   --invoices 30 --growth 0,100000,200000 | --no-growth --no-write --json FILE
+//                   --runtimes wrangler-dev,miniflare --no-startup --startup-runs 5 --profile-requests 5000
+//                   --profile-interval 1000 --profile-out FILE --mf-bundle DIR --mf-log-level L]
 //
 // What a payment webhook costs on this machine, and how that grows with load and with the
 // size of the order. Everything runs locally on loopback:
 //
-// 1. bundles the Worker twice with `wrangler deploy --dry-run`: the real wrangler.toml (for
-//    the compressed size) and scripts/bench/wrangler.bench.toml (the real app behind
-//    benchWorker.ts, which counts D1 calls). wrangler dev then runs that bundle as it is
-//    (no_bundle), so edits to src/ during the run cannot reload the Worker mid-measurement;
-// 2. migrates and seeds a fresh D1 in a temp dir (`d1 execute --file` of SQL that generates
+// 1. bundles the Worker twice with `wrangler deploy --dry-run`: the real wrangler.toml (its
+//    [build] splits the lazily imported modules out; sizes, and the production-shaped run)
+//    and scripts/bench/wrangler.bench.toml (the real app behind benchWorker.ts, which counts
+//    D1 calls). wrangler dev then runs that bundle as it is (no_bundle), so edits to src/
+//    during the run cannot reload the Worker mid-measurement;
+// 2. start-up CPU of the Worker by `wrangler check startup`, for the chosen design and the
+//    ones not chosen (scripts/bench/startup.mjs);
+// 3. migrates and seeds a fresh D1 in a temp dir (`d1 execute --file` of SQL that generates
 //    the rows inside SQLite: thousands of AWAITING_PAYMENT orders of 1, 10 and 100 lines);
-// 3. starts `wrangler dev` detached (its own process group, killed at the end, also on
+// 4. starts `wrangler dev` detached (its own process group, killed at the end, also on
 //    failure) and drives it with autocannon: paid webhooks for distinct orders and duplicate
 //    deliveries of one confirmed order, at several concurrencies, each run verified against
 //    the database; CPU of the workerd processes from /proc; D1 calls from the wrapped binding;
-// 4. renders invoices (Latin and CJK names) inside workerd;
-// 5. prints a table and rewrites the generated part of BENCHMARKS.md (between the markers).
+//    then renders invoices (Latin and CJK names) inside workerd;
+// 5. the production-shaped runtime: the real bundle in one workerd through Miniflare's API
+//    (scripts/bench/miniflareRuntime.mjs), a second fresh D1, the rows of the Django peer
+//    (../shared/peer-django.md), verified the same way; then a V8 CPU profile of the Worker's
+//    isolate over --profile-requests paid webhooks;
+// 6. prints a table and rewrites the generated part of BENCHMARKS.md (between the markers).
 import autocannon from "autocannon";
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -24,13 +33,16 @@ import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 import { OFFLINE_ENV, ROOT } from "../lib/wrangler.mjs";
+import { connectProfiler, ordersByStatus, startMiniflare } from "./miniflareRuntime.mjs";
+import { loadMaps, measureStartup, summariseProfile } from "./startup.mjs";
+import { startupInputs } from "../build/buildWorker.mjs";
 
 const WRANGLER_BIN = path.join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 const BENCH_DIR = path.join(ROOT, "scripts", "bench");
 const BENCH_CONFIG = path.join(BENCH_DIR, "wrangler.bench.toml");
 const REPORT = path.join(ROOT, "BENCHMARKS.md");
 /** Accepted by the bench Worker only; passed with --var, never stored. */
-const WEBHOOK_KEY = "bench-only-fake-webhook-key";
+const WEBHOOK_KEY = "bench-only-fake-webhook-key-not-a-secret"; // at least 32 characters (src/config.ts)
 const WEBHOOK_PATH = "/api/webhooks/payment/";
 const PRODUCTS = 100;
 const DUPLICATE_POOL = 999;
@@ -56,6 +68,20 @@ function parseArgs(argv) {
     json: null,
     // orders seeded per line count: enough for runs × seconds × the fastest rate seen here
     pool: { 1: 40000, 10: 30000, 100: 15000 },
+    // the production-shaped runtime (Miniflare): its own fresh D1, the peer's rows only
+    runtimes: ["wrangler-dev", "miniflare"],
+    mfPool: { 1: 70000, 10: 12000, 100: 8000 },
+    profileRequests: 5000,
+    // V8's default sampling interval; finer sampling costs the isolate more CPU per request
+    profileIntervalUs: 1000,
+    profileOut: null,
+    // another build to run in the production-shaped runtime (a `wrangler deploy --dry-run --outdir`)
+    mfBundle: null,
+    // wrangler.toml's LOG_LEVEL unless set (e.g. silent, to see what the request log line costs)
+    mfLogLevel: null,
+    startup: true,
+    // one start-up profile samples about every ms: a single sample can carry a 10 ms pause
+    startupRuns: 5,
   };
   const list = (v) => v.split(",").map(Number).filter((n) => Number.isInteger(n) && n > 0);
   for (let i = 0; i < argv.length; i++) {
@@ -69,6 +95,14 @@ function parseArgs(argv) {
     else if (a === "--invoices") opts.invoices = Number(next());
     else if (a === "--growth") opts.growth = next().split(",").map(Number).filter((n) => Number.isInteger(n) && n >= 0);
     else if (a === "--no-growth") opts.growth = [];
+    else if (a === "--runtimes") opts.runtimes = next().split(",").filter(Boolean);
+    else if (a === "--no-startup") opts.startup = false;
+    else if (a === "--startup-runs") opts.startupRuns = Number(next());
+    else if (a === "--profile-requests") opts.profileRequests = Number(next());
+    else if (a === "--profile-interval") opts.profileIntervalUs = Number(next());
+    else if (a === "--profile-out") opts.profileOut = path.resolve(next());
+    else if (a === "--mf-bundle") opts.mfBundle = path.resolve(next());
+    else if (a === "--mf-log-level") opts.mfLogLevel = next();
     else if (a === "--no-write") opts.write = false;
     else if (a === "--json") opts.json = path.resolve(next());
     else if (a === "--help" || a === "-h") {
@@ -267,6 +301,8 @@ function bundleSizes(outdir, wranglerOutput, metafile) {
   const reported = /Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/.exec(wranglerOutput);
   // Which packages the JS is made of (bytes in the output, before compression).
   const meta = JSON.parse(fs.readFileSync(metafile, "utf8"));
+  const atStartup = new Set(startupInputs(meta).outputs.map((file) => path.basename(file)));
+  for (const size of sizes) size.startup = atStartup.has(size.name);
   const byPackage = new Map();
   for (const output of Object.values(meta.outputs)) {
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs ?? {})) {
@@ -328,6 +364,7 @@ function seedSql(pools) {
 // HTTP
 
 async function benchGet(pathname, init) {
+  if (dev.kind === "miniflare") return dev.benchGet(pathname, init);
   const response = await fetch(`http://127.0.0.1:${dev.port}${pathname}`, init);
   const text = await response.text();
   if (!response.ok) throw new Error(`${init?.method ?? "GET"} ${pathname}: ${response.status} ${text.slice(0, 500)}`);
@@ -615,6 +652,39 @@ function scenarioRows(scenarios) {
   });
 }
 
+/**
+ * The original Django view (../shared/peer-django.md): req/s and CPU ms per request
+ * (gunicorn + postgres) on this machine kind, autocannon on loopback, medians of 3 runs.
+ */
+const PEER = {
+  "paid-1-c1": { rps: 111, cpu: 7.7 },
+  "paid-1-c10": { rps: 201, cpu: 8.6 },
+  "paid-1-c50": { rps: 208, cpu: 8.3 },
+  "paid-10-c10": { rps: 7, cpu: 16.8, note: "1 in 3 answered 500 (deadlock)" },
+  "paid-100-c10": { rps: 1.2, cpu: 32.5, note: "every request 500 (deadlock)" },
+  "duplicate-c10": { rps: 385, cpu: 4.1 },
+};
+
+function productionRows(rows) {
+  return rows.map((s) => {
+    const pick = (f) => s.runs.map(f);
+    const peer = PEER[s.id.replace(/^mf-/, "")];
+    const rps = median(pick((x) => x.rps));
+    return [
+      s.kind === "paid" ? `paid, ${s.lines}-line orders` : "duplicate of 1 confirmed order",
+      String(s.connections),
+      stat(pick((x) => x.rps), 0),
+      stat(pick((x) => x.p50), 1),
+      stat(pick((x) => x.p99), 1),
+      stat(pick((x) => x.cpuMsPerReq.runtime), 2),
+      peer ? `${peer.rps}${peer.note ? ` (${peer.note})` : ""}` : "–",
+      peer ? `${fmt(rps / peer.rps, rps / peer.rps >= 10 ? 0 : 1)}×` : "–",
+      `${pick((x) => x.served).reduce((a, b) => a + b, 0)}`,
+      fmt(median(pick((x) => x.othersPct)), 0),
+    ];
+  });
+}
+
 function growthRows(growth) {
   return growth.map((g) => {
     const pick = (f) => g.runs.map(f);
@@ -660,6 +730,60 @@ const SCENARIO_HEADERS = [
   "others' CPU %",
 ];
 
+function startupSection(startup) {
+  const rows = startup.map((d) => [d.label, stat(d.runs.map((r) => r.cpuMs), 1), stat(d.runs.map((r) => r.samples), 0), kib(d.bundleBytes)]);
+  const chosen = startup.find((d) => d.id === "chosen");
+  const mid = [...chosen.runs].sort((a, b) => a.cpuMs - b.cpuMs)[Math.floor(chosen.runs.length / 2)];
+  return `### Start-up CPU of the webhook's isolate (\`wrangler check startup\`)
+
+${table(["design", "start-up CPU ms", "non-idle samples", "upload (all modules)"], rows)}
+
+- *start-up CPU*: the sum of the time deltas of the non-idle samples of workerd's start-up profile of each bundle (\`wrangler deploy --dry-run --outfile\`, then \`wrangler check startup --worker\`), ${chosen.runs.length} runs per design, interleaved; median (min–max). The profile samples about every millisecond, so *non-idle samples* is nearly the same figure in ms, without the pauses: when another process takes the core (2 shared cores here), one sample's delta spans the pause, and a run reads 10–15 ms more with the same number of samples. Designs other than the chosen one are bundled from \`scripts/bench/startup/*.ts\`.
+- What remains in the chosen design's start-up (its median run, ${fmt(mid.cpuMs, 1)} ms), by package or source file: ${mid.byPackage.map((p) => `${p.name} ${fmt(p.ms, 1)}`).join(", ")}.
+- Its top functions: ${mid.topFunctions.slice(0, 8).map((f) => `${f.name} ${fmt(f.ms, 1)}`).join("; ")}.
+`;
+}
+
+const PRODUCTION_HEADERS = ["scenario", "conns", "req/s", "p50 ms", "p99 ms", "workerd CPU ms/req", "peer req/s", "ratio to peer", "requests (all runs)", "others' CPU %"];
+
+function productionSection(production, opts) {
+  const p = production.profile;
+  const perWebhook = (ms) => fmt((ms / p.requests) * 1000, 1);
+  const profileRows = p.topFunctions.map((f) => [f.name, perWebhook(f.ms), `${fmt((f.ms / p.cpuMs) * 100, 0)} %`]);
+  return `### Production-shaped runtime: the built Worker in one workerd (Miniflare)
+
+${table(PRODUCTION_HEADERS, productionRows(production.rows))}
+
+- The modules \`wrangler deploy --dry-run\` uploads, run by Miniflare's API (the miniflare inside wrangler's dependencies) in one workerd: the bindings, vars and compatibility settings of wrangler.toml (LOG_LEVEL \`info\`: the request log line is written), a fresh local D1, the queue producer; no queue consumer and no cron in the process, as in the peer's measurement. No proxy and no Node process in the path. ${opts.runs} runs of about ${opts.seconds} s per row, each checked against the database like the wrangler dev rows. *workerd CPU ms/req* is the whole process: the Worker, the local D1 (SQLite), the queue broker and Miniflare's entry worker.
+- *peer req/s*: the original Django view (gunicorn, 5 sync workers, PostgreSQL, Celery/Redis) on this machine kind, from \`../shared/peer-django.md\`, measured at another time: absolute numbers vary between machines and runs (up to 30 % on this shared machine), so the ratios are indicative; they compare the same connections and the same order shapes.
+
+### The Worker's own CPU per paid webhook: a V8 profile of its isolate
+
+**${fmt(p.msPerRequest, 3)} ms per paid webhook** (${p.requests} paid 1-line webhooks at 10 connections in the runtime above, profiled through Miniflare's inspector; ${p.samples} non-idle samples × ${fmt(p.periodMs, 3)} ms sampling period).
+
+${table(["function (package or source file)", "µs per webhook", "share"], profileRows)}
+
+- By package or source file (µs per webhook): ${p.byPackage.map((x) => `${x.name} ${perWebhook(x.ms)}`).join(", ")}.
+- The isolate shares workerd's thread with D1, the queue broker and Miniflare's entry worker, and V8 records a sample only while this isolate holds the thread: the time delta of the first sample after another isolate ran includes that isolate's work. Summed deltas here give ${fmt(p.deltaMs / p.requests, 2)} ms per webhook, more than the whole process spends (the table above), so each non-idle sample counts one sampling period instead (the median spacing of back-to-back samples). Native calls (console.log, crypto.subtle, the D1 binding's C++) are charged to the JS function that made them; \`(program)\` is V8 and workerd work inside this isolate outside JS.
+`;
+}
+
+function capacitySection(scenarios) {
+  const row = scenarios.find((s) => s.id === "paid-1-c1") ?? scenarios.find((s) => s.kind === "paid");
+  if (!row) return "";
+  const pick = (f) => median(row.runs.map(f));
+  const sqlMs = pick((r) => r.d1.sqlMs);
+  const rowsRead = pick((r) => r.d1.rowsRead);
+  const rowsWritten = pick((r) => r.d1.rowsWritten);
+  const perSecond = 1000 / sqlMs;
+  const dup = scenarios.find((s) => s.id === "duplicate-c1");
+  const dupMs = dup ? median(dup.runs.map((r) => r.d1.sqlMs)) : NaN;
+  return `### Capacity on paper: one D1 database
+
+D1's own \`meta.duration\` of the confirming batch (${row.lines}-line orders, ${row.connections} connection, local D1): **${fmt(sqlMs, 2)} ms** for its ${fmt(pick((r) => r.d1.statements), 0)} statements, ${fmt(rowsRead, 0)} rows read and ${fmt(rowsWritten, 0)} written; a duplicate delivery's batch ${fmt(dupMs, 2)} ms. A D1 database executes one statement at a time, so at this duration one database confirms at most **about ${fmt(perSecond, 0)} payments per second** (${fmt(perSecond * 60, 0)} per minute) if it did nothing else. See the reading above for what that means in production.
+`;
+}
+
 function renderMarkdown(results) {
   const { env, opts, scenarios, invoices, sizes } = results;
   const inv = (kind) => invoices[kind];
@@ -677,7 +801,7 @@ function renderMarkdown(results) {
   };
   const size = (s, kind) => s.files.filter((f) => f.kind === kind);
   const sizeRows = [
-    ...size(sizes.real, "js").map((f) => [`Worker JS (${f.name})`, kib(f.bytes), kib(f.gzip)]),
+    ...size(sizes.real, "js").map((f) => [`Worker JS module ${f.name} (${f.startup ? "evaluated at start-up" : "loaded on first use"})`, kib(f.bytes), kib(f.gzip)]),
     ...size(sizes.real, "ttf").map((f) => [`bundled font module (${f.name})`, kib(f.bytes), kib(f.gzip)]),
     ["all modules together (what the 3 MB free-plan limit counts)", kib(sizes.real.total.bytes), kib(sizes.real.total.gzip)],
   ];
@@ -712,7 +836,9 @@ function renderMarkdown(results) {
 - **Code:** ${env.git}
 - **Method:** ${opts.runs} measured runs per row (median, with min–max in brackets), each about ${opts.seconds} s of requests after a ${opts.warmup} s warm-up that also sets the run's request count; rows interleaved run by run (every other run in reverse order), so background load and the growing invoice series spread over all rows. autocannon (same machine, keep-alive connections, loopback) → \`wrangler dev\` (local, \`--persist-to\` a fresh temp dir, LOG_LEVEL=silent). Every run checked against the database: every answer 2xx with the expected \`outcome\` (the only tolerated exception, reported below when it happens: a 503 that wrangler dev's proxy makes up without reaching the Worker), exactly one CONFIRMED order with one invoice per 2xx among the ids sent, stock moved by exactly the ordered quantity (duplicates: one audit row each, nothing else moved). **Checks: ${results.problems.length === 0 ? "all passed" : `${results.problems.length} FAILED (see below)`}${results.warnings.length ? `; ${results.warnings.length} ${results.warnings.length === 1 ? "run" : "runs"} had 503s from wrangler dev's proxy (below)` : ""}.**
 
-### Webhooks
+${startupSection(results.startup)}
+${productionSection(results.production, opts)}
+### Webhooks under \`wrangler dev\`
 
 ${table(SCENARIO_HEADERS, scenarioRows(scenarios))}
 
@@ -727,6 +853,7 @@ ${table(GROWTH_HEADERS, growthRows(results.growth))}
 
 - *D1 rows read* and *SQL ms* are D1's own \`meta.rows_read\` and \`meta.duration\` of every statement, summed by the wrapped binding; *invoice statement* is the 4th statement of the confirming batch (the one that allocates the invoice number).
 ` : ""}
+${capacitySection(scenarios)}
 ### One invoice (queue consumer work), ${opts.invoiceLines} lines
 
 ${table(["customer name", "first in isolate ms", "PDF render ms", "email compose ms", "render + compose ms", "workerd CPU ms/invoice", "PDF size"], [invRow("latin"), invRow("cjk")])}
@@ -792,7 +919,22 @@ function environment() {
 
 function printSummary(results) {
   const { scenarios, invoices, sizes } = results;
-  console.log("\nWebhooks (median of runs, min–max in brackets)");
+  if (results.startup) {
+    console.log("\nStart-up CPU (wrangler check startup, median ms of runs; non-idle samples)");
+    for (const d of results.startup) console.log(`  ${d.label.padEnd(80)} ${stat(d.runs.map((r) => r.cpuMs), 1)}; ${stat(d.runs.map((r) => r.samples), 0)}`);
+  }
+  if (results.production) {
+    console.log("\nProduction-shaped runtime: the built Worker in one workerd (Miniflare)");
+    console.table(
+      Object.fromEntries(
+        productionRows(results.production.rows).map((row) => [`${row[0]} @${row[1]}`, { "req/s": row[2], "p50 ms": row[3], "p99 ms": row[4], "workerd CPU ms/req": row[5], peer: row[6], ratio: row[7] }]),
+      ),
+    );
+    const p = results.production.profile;
+    if (p) console.log(`  Worker isolate CPU per paid webhook: ${fmt(p.msPerRequest, 3)} ms (V8 profile of ${p.requests} webhooks)`);
+  }
+  if (!scenarios.length) return;
+  console.log("\nWebhooks under wrangler dev (median of runs, min–max in brackets)");
   console.table(
     Object.fromEntries(
       scenarioRows(scenarios).map((row) => [
@@ -823,31 +965,65 @@ function printSummary(results) {
 
 // ---------------------------------------------------------------------------------------
 
-async function main() {
-  const opts = parseArgs(process.argv.slice(2));
-  const started = Date.now();
-  const step = (message) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${message}`);
-  tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), "order-bench-"));
+/**
+ * Requests of a row's next run: its rate so far (the warm-up's, then the median of its
+ * runs) × the run length; for paid rows never more than a fair share of the orders left,
+ * so that every run hits distinct orders and no pool runs out.
+ */
+function nextAmount(s, rows, opts) {
+  const rate = s.runs.length ? median(s.runs.map((r) => r.rps)) : s.rate;
+  let amount = Math.round(rate * opts.seconds);
+  if (s.kind === "paid") {
+    const runsLeft = rows.filter((o) => o.kind === "paid" && o.lines === s.lines).reduce((n, o) => n + opts.runs - o.runs.length, 0);
+    const fair = Math.floor((s.pool.size - s.pool.next - (s.pool.reserved ?? 0)) / runsLeft) - s.connections;
+    if (fair < amount) console.warn(`  ${s.id}: ${fair} orders for this run instead of ${amount} (pool of ${s.pool.size}); raise opts.pool`);
+    amount = Math.min(amount, fair);
+  }
+  return Math.max(s.connections * 5, amount);
+}
 
-  step("bundling (wrangler deploy --dry-run: the real wrangler.toml, and the bench Worker)");
-  const realOut = bundle([], path.join(tmpDir, "real"), "bundling the real Worker");
-  const benchOut = path.join(tmpDir, "bench");
-  bundle(["-c", BENCH_CONFIG], benchOut, "bundling the bench Worker");
-  const sizes = {
-    real: bundleSizes(path.join(tmpDir, "real"), realOut, path.join(tmpDir, "real.meta.json")),
-    cjkFontBytes: fs.statSync(path.join(ROOT, "assets", "fonts", "WenQuanYiMicroHei-cjk.ttf")).size,
-  };
-  const config = path.join(tmpDir, "wrangler.toml");
-  fs.writeFileSync(config, runtimeConfig(benchOut));
+/** Measured runs of every row, interleaved: every other run in reverse order. */
+async function runRows(rows, opts, step, label) {
+  for (let run = 1; run <= opts.runs; run++) {
+    // Every paid webhook adds an invoice, and a webhook's cost grows with the invoices in
+    // the series (see "How it grows"): alternate the order of the rows, so that no row
+    // always runs later than another.
+    const order = run % 2 ? rows : [...rows].reverse();
+    step(`${label}run ${run} of ${opts.runs}: ${rows.length} rows × ~${opts.seconds} s${run % 2 ? "" : ", in reverse order"}`);
+    for (const s of order) {
+      s.amount = nextAmount(s, rows, opts);
+      await s.measure(s.amount);
+      const r = s.runs.at(-1);
+      console.log(
+        `        ${s.id.padEnd(16)} ${String(r.served).padStart(6)} req ${fmt(r.rps, 0).padStart(5)}/s p50 ${fmt(r.p50, 1).padStart(6)} p99 ${fmt(r.p99, 1).padStart(6)} ms  CPU ${fmt(r.cpuMsPerReq.runtime, 2)} ms/req  D1 ${fmt(r.d1.statements, 2)}/${fmt(r.d1.roundTrips, 2)}  others ${fmt(r.othersPct, 0)}%`,
+      );
+    }
+  }
+}
+
+function seedFresh(config, state, pools) {
+  wranglerSync(["d1", "migrations", "apply", "DB", "--local", "--persist-to", state, "-c", config], "d1 migrations apply");
+  const seedFile = path.join(tmpDir, `seed-${path.basename(state)}.sql`);
+  fs.writeFileSync(seedFile, seedSql(pools));
+  wranglerSync(["d1", "execute", "DB", "--local", "--persist-to", state, "-c", config, "--file", seedFile], "seeding");
+}
+
+async function confirmDuplicateOrder(port) {
+  // The duplicate row's order: confirmed once, then delivered again and again.
+  const dup = await fetch(`http://127.0.0.1:${port}${WEBHOOK_PATH}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-webhook-key": WEBHOOK_KEY },
+    body: JSON.stringify({ order_id: orderId(DUPLICATE_POOL, 0), status: "paid" }),
+  }).then((r) => r.json());
+  if (dup.outcome !== "confirmed") throw new Error(`could not confirm the duplicate row's order: ${JSON.stringify(dup)}`);
+}
+
+async function wranglerDevPhase(opts, step, config) {
   const state = path.join(tmpDir, "state");
-
   const pools = opts.lines.map((lines) => ({ code: lines, lines, size: opts.pool[lines], next: 0 }));
   pools.push({ code: DUPLICATE_POOL, lines: 3, size: 1, next: 0 });
   step(`migrating and seeding a fresh local D1 (${pools.slice(0, -1).map((p) => `${p.size} × ${p.lines}-line`).join(", ")} orders)`);
-  wranglerSync(["d1", "migrations", "apply", "DB", "--local", "--persist-to", state, "-c", config], "d1 migrations apply");
-  const seedFile = path.join(tmpDir, "seed.sql");
-  fs.writeFileSync(seedFile, seedSql(pools));
-  wranglerSync(["d1", "execute", "DB", "--local", "--persist-to", state, "-c", config, "--file", seedFile], "seeding");
+  seedFresh(config, state, pools);
 
   const [port, inspectorPort] = [await freePort(), await freePort()];
   step(`starting wrangler dev on 127.0.0.1:${port}`);
@@ -883,14 +1059,7 @@ async function main() {
   await waitUntilReady();
   dev.processes = devProcesses(port);
   step(`ready: workerd runtime pid ${dev.processes.runtime.join(",")}, proxy pid ${dev.processes.proxy.join(",") || "-"}`);
-
-  // The duplicate row's order: confirmed once, then delivered again and again.
-  const dup = await fetch(`http://127.0.0.1:${port}${WEBHOOK_PATH}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-webhook-key": WEBHOOK_KEY },
-    body: JSON.stringify({ order_id: orderId(DUPLICATE_POOL, 0), status: "paid" }),
-  }).then((r) => r.json());
-  if (dup.outcome !== "confirmed") throw new Error(`could not confirm the duplicate row's order: ${JSON.stringify(dup)}`);
+  await confirmDuplicateOrder(port);
 
   const poolOf = new Map(pools.map((p) => [p.lines, p]));
   const scenarios = [
@@ -907,44 +1076,13 @@ async function main() {
     const tenRate = scenarios.find((s) => s.kind === "paid" && s.lines === pool.lines && s.connections === 10)?.rate ?? 400;
     pool.reserved = pool.lines === growthPool && pool.code !== DUPLICATE_POOL ? opts.growth.length * ((opts.runs * opts.growthSeconds + opts.warmup) * tenRate + 100) : 0;
   }
-  /**
-   * Requests of a row's next run: its rate so far (the warm-up's, then the median of its
-   * runs) × the run length; for paid rows never more than a fair share of the orders left,
-   * so that every run hits distinct orders and no pool runs out.
-   */
-  const nextAmount = (s) => {
-    const rate = s.runs.length ? median(s.runs.map((r) => r.rps)) : s.rate;
-    let amount = Math.round(rate * opts.seconds);
-    if (s.kind === "paid") {
-      const runsLeft = scenarios.filter((o) => o.kind === "paid" && o.lines === s.lines).reduce((n, o) => n + opts.runs - o.runs.length, 0);
-      const fair = Math.floor((s.pool.size - s.pool.next - s.pool.reserved) / runsLeft) - s.connections;
-      if (fair < amount) console.warn(`  ${s.id}: ${fair} orders for this run instead of ${amount} (pool of ${s.pool.size}); raise opts.pool`);
-      amount = Math.min(amount, fair);
-    }
-    return Math.max(s.connections * 5, amount);
-  };
-
-  for (let run = 1; run <= opts.runs; run++) {
-    // Every paid webhook adds an invoice, and a webhook's cost grows with the invoices in
-    // the series (see "How it grows"): alternate the order of the rows, so that no row
-    // always runs later than another.
-    const order = run % 2 ? scenarios : [...scenarios].reverse();
-    step(`run ${run} of ${opts.runs}: ${scenarios.length} rows × ~${opts.seconds} s${run % 2 ? "" : ", in reverse order"}`);
-    for (const s of order) {
-      s.amount = nextAmount(s);
-      await s.measure(s.amount);
-      const r = s.runs.at(-1);
-      console.log(
-        `        ${s.id.padEnd(16)} ${String(r.served).padStart(6)} req ${fmt(r.rps, 0).padStart(5)}/s p50 ${fmt(r.p50, 1).padStart(6)} p99 ${fmt(r.p99, 1).padStart(6)} ms  CPU ${fmt(r.cpuMsPerReq.runtime, 2)} ms/req  D1 ${fmt(r.d1.statements, 2)}/${fmt(r.d1.roundTrips, 2)}  others ${fmt(r.othersPct, 0)}%`,
-      );
-    }
-  }
+  await runRows(scenarios, opts, step, "wrangler dev: ");
 
   const growth = [];
   for (const [i, add] of opts.growth.entries()) {
     let fill = null;
     if (add > 0) fill = await benchGet(`/__bench/invoices/fill?n=${add}`, { method: "POST" });
-    const s = paidScenario(opts.lines.includes(1) ? 1 : opts.lines[0], 10, poolOf.get(opts.lines.includes(1) ? 1 : opts.lines[0]));
+    const s = paidScenario(growthPool, 10, poolOf.get(growthPool));
     s.id = `growth-${i + 1}`;
     const invoicesInSeries = (await ordersIn(DUPLICATE_POOL, 0, 0)).products.invoices;
     step(`how it grows, step ${i + 1} of ${opts.growth.length}: ${invoicesInSeries} invoices in the series${fill ? ` (${fill.added} added in ${(fill.ms / 1000).toFixed(1)} s)` : ""}`);
@@ -961,16 +1099,129 @@ async function main() {
 
   step(`invoices: ${opts.runs} runs × ${opts.invoices} per name`);
   const invoices = await invoiceBench(opts);
-
   await stopDev();
+  return { scenarios, growth, invoices };
+}
+
+const ZERO_D1 = { prepare: 0, bind: 0, run: 0, first: 0, all: 0, raw: 0, exec: 0, batch: 0, statements: 0, roundTrips: 0, maxBatch: 0, rowsRead: 0, rowsWritten: 0, sqlMs: 0, sqlMsByPosition: [] };
+
+/** Rows of ../shared/peer-django.md that the production-shaped runtime is compared with. */
+function peerRows(opts, poolOf) {
+  const rows = [];
+  if (poolOf.has(1)) rows.push(...opts.connections.map((c) => paidScenario(1, c, poolOf.get(1))));
+  if (poolOf.has(10)) rows.push(paidScenario(10, 10, poolOf.get(10)));
+  if (poolOf.has(100)) rows.push(paidScenario(100, 10, poolOf.get(100)));
+  rows.push(duplicateScenario(10));
+  for (const row of rows) row.id = `mf-${row.id}`;
+  return rows;
+}
+
+async function miniflarePhase(opts, step, config, bundleDir) {
+  const state = path.join(tmpDir, "state-mf");
+  const lines = [1, 10, 100].filter((l) => opts.lines.includes(l));
+  const pools = lines.map((l) => ({ code: l, lines: l, size: opts.mfPool[l], next: 0 }));
+  pools.push({ code: DUPLICATE_POOL, lines: 3, size: 1, next: 0 });
+  step(`production-shaped runtime: migrating and seeding another fresh D1 (${pools.slice(0, -1).map((p) => `${p.size} × ${p.lines}-line`).join(", ")} orders)`);
+  seedFresh(config, state, pools);
+  const [port, inspectorPort] = [await freePort(), await freePort()];
+  const { mf, db } = await startMiniflare({
+    bundleDir,
+    d1Persist: path.join(state, "v3", "d1"),
+    // LOG_LEVEL stays wrangler.toml's "info": the request log line is part of the Worker's cost.
+    bindings: { WEBHOOK_SECRET: WEBHOOK_KEY, ...(opts.mfLogLevel ? { LOG_LEVEL: opts.mfLogLevel } : {}) },
+    port,
+    inspectorPort,
+  });
+  try {
+    const workerd = descendants(process.pid).filter((pid) => readProc(pid, "comm").trim() === "workerd");
+    for (const pid of workerd) startedPids.set(pid, readProc(pid, "cmdline"));
+    dev = {
+      kind: "miniflare",
+      port,
+      processes: { runtime: workerd, proxy: [], wrangler: [] },
+      async benchGet(pathname) {
+        const url = new URL(pathname, "http://bench");
+        if (url.pathname === "/__bench/d1" || url.pathname === "/__bench/d1/reset") return { isolate: "miniflare", ...ZERO_D1 };
+        if (url.pathname === "/__bench/orders") return ordersByStatus(db, Number(url.searchParams.get("from")), Number(url.searchParams.get("to")));
+        throw new Error(`${pathname}: not available in the production-shaped runtime`);
+      },
+    };
+    step(`ready: Miniflare on 127.0.0.1:${port}, one workerd (pid ${workerd.join(",")})`);
+    await confirmDuplicateOrder(port);
+    const poolOf = new Map(pools.map((p) => [p.lines, p]));
+    const rows = peerRows(opts, poolOf);
+    const warmPool = poolOf.get(lines[0]);
+    warmPool.reserved = opts.profileRequests + 200;
+    step(`warm-up: ${opts.warmup} s per row (${rows.length} rows)`);
+    await paidScenario(lines[0], 10, warmPool).warm(2);
+    for (const s of rows) s.rate = await s.warm(opts.warmup);
+    await runRows(rows, opts, step, "Miniflare: ");
+
+    step(`CPU profile of the Worker's isolate: ${opts.profileRequests} paid ${lines[0]}-line webhooks at 10 connections`);
+    const profiler = await connectProfiler(inspectorPort, opts.profileIntervalUs);
+    warmPool.reserved = 0;
+    let profiled;
+    try {
+      await profiler.start();
+      const sample = await load({ connections: 10, amount: opts.profileRequests, nextBody: () => paidBody(warmPool) });
+      const profile = await profiler.stop();
+      if (opts.profileOut) fs.writeFileSync(opts.profileOut, JSON.stringify(profile));
+      checkAnswers("profiled run", { ...sample, ok2xx: sample.result["2xx"], errors: sample.result.errors, timeouts: sample.result.timeouts }, opts.profileRequests, "confirmed");
+      const maps = loadMaps([bundleDir, path.join(ROOT, "dist", "worker")]);
+      const summary = summariseProfile(profile, maps, 15, { timing: "samples", intervalUs: opts.profileIntervalUs });
+      profiled = { target: profiler.target, requests: sample.result.requests.total, ...summary, msPerRequest: summary.cpuMs / sample.result.requests.total };
+      console.log(`        the Worker's isolate: ${fmt(profiled.msPerRequest, 3)} ms CPU per webhook; top: ${summary.topFunctions.slice(0, 5).map((f) => `${f.name} ${fmt(f.ms / profiled.requests, 3)}`).join(", ")}`);
+    } finally {
+      profiler.close();
+    }
+    return { rows, profile: profiled };
+  } finally {
+    await mf.dispose();
+    dev = null;
+  }
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  const step = (message) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${message}`);
+  tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), "order-bench-"));
+
+  step("bundling (wrangler deploy --dry-run: the real wrangler.toml, and the bench Worker)");
+  const realOut = bundle([], path.join(tmpDir, "real"), "bundling the real Worker");
+  const benchOut = path.join(tmpDir, "bench");
+  bundle(["-c", BENCH_CONFIG], benchOut, "bundling the bench Worker");
+  const sizes = {
+    // The packages come from the build's own metafile (wrangler's only sees dist/worker/index.js).
+    real: bundleSizes(path.join(tmpDir, "real"), realOut, path.join(ROOT, "dist", "worker.meta.json")),
+    cjkFontBytes: fs.statSync(path.join(ROOT, "assets", "fonts", "WenQuanYiMicroHei-cjk.ttf")).size,
+  };
+  const config = path.join(tmpDir, "wrangler.toml");
+  fs.writeFileSync(config, runtimeConfig(benchOut));
+
+  let startup = null;
+  if (opts.startup) {
+    step(`start-up CPU: wrangler check startup, ${opts.startupRuns} runs per design`);
+    startup = measureStartup({ runs: opts.startupRuns });
+  }
+  let devResults = { scenarios: [], growth: [], invoices: null };
+  if (opts.runtimes.includes("wrangler-dev")) devResults = await wranglerDevPhase(opts, step, config);
+  let production = null;
+  if (opts.runtimes.includes("miniflare")) production = await miniflarePhase(opts, step, config, opts.mfBundle ?? path.join(tmpDir, "real"));
+
   const results = {
     date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
     env: environment(),
     opts,
-    scenarios: scenarios.map(({ id, kind, lines, connections, rate, amount, runs }) => ({ id, kind, lines, connections, rate, amount, runs })),
-    growth,
-    invoices,
+    scenarios: devResults.scenarios.map(({ id, kind, lines, connections, rate, amount, runs }) => ({ id, kind, lines, connections, rate, amount, runs })),
+    growth: devResults.growth,
+    invoices: devResults.invoices,
+    production: production && {
+      rows: production.rows.map(({ id, kind, lines, connections, rate, amount, runs }) => ({ id, kind, lines, connections, rate, amount, runs })),
+      profile: production.profile,
+    },
+    startup,
     sizes,
     problems,
     warnings,
@@ -979,6 +1230,7 @@ async function main() {
   printSummary(results);
   if (opts.json) fs.writeFileSync(opts.json, JSON.stringify(results, null, 2));
   if (opts.write) {
+    if (!results.invoices || !results.production || !results.startup) throw new Error("BENCHMARKS.md is written only by a full run (every runtime and the start-up); add --no-write");
     writeReport(renderMarkdown(results));
     step(`wrote ${path.relative(ROOT, REPORT)} (generated section)`);
   }

@@ -11,19 +11,32 @@ export interface Logger {
   error(event: string, fields?: Record<string, unknown>): void;
 }
 
+const ignore = () => {};
+
+/**
+ * The line is `{"level","event",...base,...fields,"time"}`. Every request writes one, so it
+ * is built by concatenating JSON fragments (the base fields are serialised once per logger)
+ * rather than by spreading them into a new object first; a field that repeats a base field
+ * falls back to the spread, where the later value wins as before.
+ */
 export function createLogger(minimum: LogLevel, base: Record<string, unknown> = {}): Logger {
-  const emit = (level: Exclude<LogLevel, "silent">, event: string, fields?: Record<string, unknown>) => {
-    if (RANK[level] < RANK[minimum]) return;
-    const line = JSON.stringify({ level, event, ...base, ...fields, time: new Date().toISOString() });
-    if (level === "error") console.error(line);
-    else if (level === "warn") console.warn(line);
-    else console.log(line);
+  const floor = RANK[minimum];
+  const baseKeys = Object.keys(base);
+  const baseJson = baseKeys.length ? JSON.stringify(base).slice(1, -1) : "";
+  const line = (level: string, event: string, fields: Record<string, unknown> | undefined): string => {
+    const time = new Date().toISOString();
+    if (fields && baseKeys.some((key) => key in fields)) return JSON.stringify({ level, event, ...base, ...fields, time });
+    let json = `{"level":"${level}","event":${JSON.stringify(event)}`;
+    if (baseJson) json += `,${baseJson}`;
+    const fieldsJson = fields ? JSON.stringify(fields) : "{}";
+    if (fieldsJson.length > 2) json += `,${fieldsJson.slice(1, -1)}`;
+    return `${json},"time":"${time}"}`;
   };
   return {
-    debug: (event, fields) => emit("debug", event, fields),
-    info: (event, fields) => emit("info", event, fields),
-    warn: (event, fields) => emit("warn", event, fields),
-    error: (event, fields) => emit("error", event, fields),
+    debug: RANK.debug < floor ? ignore : (event, fields) => console.log(line("debug", event, fields)),
+    info: RANK.info < floor ? ignore : (event, fields) => console.log(line("info", event, fields)),
+    warn: RANK.warn < floor ? ignore : (event, fields) => console.warn(line("warn", event, fields)),
+    error: RANK.error < floor ? ignore : (event, fields) => console.error(line("error", event, fields)),
   };
 }
 

@@ -1,0 +1,5 @@
+// Start-up benchmark only (scripts/bench/startup.mjs): the HTTP app and nothing else, the
+// floor of any design.
+import { createApp } from "../../../src/http/createApp";
+
+export default { fetch: createApp().fetch } satisfies ExportedHandler<Env>;

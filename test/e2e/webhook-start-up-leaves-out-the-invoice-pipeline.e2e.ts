@@ -1,0 +1,63 @@
+// The deployed Worker's start-up must not evaluate the invoice pipeline (pdf-lib, fontkit
+// inflating its tables, the bundled font, postmark) nor the stripe package: they cost
+// 60-120 ms of start-up CPU in every isolate that serves a webhook (BENCHMARKS.md). They are
+// reached only through dynamic import() in src/, which the build turns into modules of their
+// own. A static import of any of them from the webhook's module graph fails this test.
+//
+// It builds exactly what `wrangler deploy` uploads (scripts/build/buildWorker.mjs) and walks
+// the entry's static imports in esbuild's metafile: no workerd needed, about a second.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildWorker, startupInputs, type Metafile } from "../../scripts/build/buildWorker.mjs";
+
+/** Packages and source folders that only a queue message or a Stripe delivery may load. */
+const LOADED_ON_FIRST_USE = [
+  /node_modules\/pdf-lib\//,
+  /node_modules\/@pdf-lib\//,
+  /node_modules\/pako\//,
+  /node_modules\/postmark\//,
+  /node_modules\/stripe\//,
+  /\.ttf$/,
+  /(^|\/)src\/invoices\/pdf\//,
+  /(^|\/)src\/jobs\/consumeQueue\.ts$/,
+  /(^|\/)src\/mail\/postmarkMailer\.ts$/,
+];
+
+let outdir: string;
+let metafile: Metafile;
+
+beforeAll(async () => {
+  outdir = fs.mkdtempSync(path.join(os.tmpdir(), "startup-guard-"));
+  metafile = await buildWorker({ outdir });
+}, 60_000);
+
+afterAll(() => {
+  if (!outdir) return;
+  fs.rmSync(outdir, { recursive: true, force: true });
+  fs.rmSync(`${outdir}.meta.json`, { force: true }); // buildWorker writes the metafile beside the folder
+});
+
+describe("the deployed Worker's start-up", () => {
+  it("evaluates none of the invoice pipeline, postmark or stripe", () => {
+    const { inputs } = startupInputs(metafile, outdir);
+    expect(inputs.length).toBeGreaterThan(10); // the walk found the webhook itself
+    expect(inputs.some((file) => file.endsWith("src/webhooks/paymentRoute.ts"))).toBe(true);
+    const offending = inputs.filter((file) => LOADED_ON_FIRST_USE.some((pattern) => pattern.test(file)));
+    expect(offending, "statically imported into the webhook's start-up; import() it where it is used instead").toEqual([]);
+  });
+
+  it("still ships the invoice pipeline, as a module loaded by the queue handler", () => {
+    const all = Object.values(metafile.outputs).flatMap((output) => Object.keys(output.inputs));
+    expect(all.some((file) => /node_modules\/pdf-lib\//.test(file))).toBe(true);
+    expect(all.some((file) => /node_modules\/postmark\//.test(file))).toBe(true);
+  });
+
+  it("names every module but the entry so that wrangler.toml's ESModule rule uploads it", () => {
+    const files = fs.readdirSync(outdir).filter((name) => name.endsWith(".js"));
+    expect(files).toContain("index.js");
+    // wrangler.toml: [[rules]] type = "ESModule", globs = ["*.chunk.js"]
+    expect(files.filter((name) => name !== "index.js" && !name.endsWith(".chunk.js"))).toEqual([]);
+  });
+});

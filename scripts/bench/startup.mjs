@@ -9,7 +9,9 @@
 //   invoice pipeline and the cron jobs are modules of their own, loaded on first use);
 // - eager: every handler imported statically into one script (the Worker before the change);
 // - two Workers: the webhook + cron Worker, and the invoice consumer as a second Worker;
-// - the webhook route alone (the HTTP app, no other handler): the floor of any design.
+// - the webhook route alone (the HTTP app, no other handler): the floor of any design;
+// - the route with the `stripe` package imported statically: what the Stripe route would cost
+//   every isolate if it did not load the package on first use.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -26,6 +28,7 @@ export const DESIGNS = [
   { id: "two-webhook", label: "two Workers: webhook + cron Worker", args: ["-c", BENCH_CONFIG, entry("twoWorkersWebhook.ts")] },
   { id: "two-consumer", label: "two Workers: invoice consumer Worker", args: ["-c", BENCH_CONFIG, entry("twoWorkersConsumer.ts")] },
   { id: "route-only", label: "the webhook route alone (HTTP app only)", args: ["-c", BENCH_CONFIG, entry("webhookRouteOnly.ts")] },
+  { id: "stripe-static", label: "the webhook route with the stripe package evaluated at start-up", args: ["-c", BENCH_CONFIG, entry("stripeAtStartUp.ts")] },
 ];
 
 function wrangler(args, what) {

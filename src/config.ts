@@ -8,6 +8,7 @@
 // later (the queue retries, the webhook answers 500 so the provider retries).
 // LOG_LEVEL can stop nothing: an unknown value falls back to "info" with an error line.
 import { z } from "zod";
+import { isLocalOrTestHost } from "./http/localHosts";
 import { isSingleEmailAddress } from "./mail/emailAddress";
 import type { LogLevel } from "./observability/log";
 import { parseStripeSecrets } from "./providers/stripe/stripeSecrets";
@@ -137,18 +138,6 @@ export const readStripeConfig = memoise((env): { secrets: string[]; problems: st
 );
 
 // ---- The invoice consumer ------------------------------------------------------------
-
-/** http:// only where the token cannot leave the machine or reach a real host. */
-function isLocalOrTestHost(hostname: string): boolean {
-  return (
-    hostname === "localhost" ||
-    hostname === "[::1]" ||
-    /^127\.\d+\.\d+\.\d+$/.test(hostname) ||
-    // RFC 6761 reserves .test and .localhost: they never resolve to a host on the internet.
-    hostname.endsWith(".test") ||
-    hostname.endsWith(".localhost")
-  );
-}
 
 const MailSchema = z
   .object({

@@ -54,4 +54,14 @@ describe("amount_cents and currency on the generic endpoint", () => {
     expect(res.status).toBe(400);
     expect(await snapshot()).toBe(before);
   });
+
+  it.each([["null", null], ["an empty string", ""], ["true", true], ["an exponent", "1e3"]])(
+    "amount_cents %s is a 400, never taken for a number",
+    async (_, value) => {
+      const { id } = await awaitingOrder();
+      const res = await deliver({ order_id: id, status: "paid", amount_cents: value, currency: "EUR" });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ details: [{ field: "amount_cents" }] });
+    },
+  );
 });

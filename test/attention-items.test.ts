@@ -94,4 +94,19 @@ describe("the attention list", () => {
     await runCron(Date.now(), quiet);
     expect(await attentionOf(o.id)).toHaveLength(1);
   });
+
+  it("a cause that a confirmation settles raises nothing once the order is confirmed (a retry won the race)", async () => {
+    const { raiseForEvent } = await import("../src/attention/attentionItems");
+    const { runBatch } = await import("../src/db/client");
+    const { id } = await createOrder({ status: "CONFIRMED" });
+    const requestId = crypto.randomUUID();
+    // What a rolled-back batch's second batch records when the order was confirmed meanwhile.
+    await env.DB.prepare(
+      "INSERT INTO webhook_events (request_id, order_id, payment_status, order_status, outcome, http_status) VALUES (?, ?, 'paid', 'CONFIRMED', 'insufficient_stock', 400)",
+    )
+      .bind(requestId, id)
+      .run();
+    await runBatch(env.DB, [raiseForEvent(requestId)]);
+    expect(await attentionOf(id)).toEqual([]);
+  });
 });

@@ -91,7 +91,11 @@ describe("configuration", () => {
     } finally {
       errors.mockRestore();
     }
-    expect((await invoiceRow(invoiceId)).status).toBe("PENDING");
+    const row = await invoiceRow(invoiceId);
+    expect(row.status).toBe("PENDING");
+    // The retry comes back in 5 minutes: the sweeper must not add a message meanwhile.
+    expect(row.next_attempt_at!).toBeGreaterThan(Date.now() + 5 * MINUTE);
+    expect(row.last_error).toMatch(message);
     expect(postmark.received).toHaveLength(0);
   });
 

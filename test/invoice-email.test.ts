@@ -330,4 +330,17 @@ describe("the invoice email", () => {
     expect(row.status).toBe("PENDING");
     expect(row.lease_until!).toBeGreaterThan(Date.now());
   });
+
+  it("an account problem is given up after 48 attempts of the ledger (about a day), and a resend starts the count again", async () => {
+    const { env } = await import("cloudflare:workers");
+    const { invoiceId } = await confirmedOrderWithInvoice();
+    await env.DB.prepare("UPDATE invoices SET attempts = 47 WHERE id = ?").bind(invoiceId).run();
+    await runQueue("invoice-emails", [invoiceJob(invoiceId)], { POSTMARK_SERVER_TOKEN: "not-the-token" } as Partial<Env>);
+    expect(await invoiceRow(invoiceId)).toMatchObject({ status: "FAILED", last_error: expect.stringMatching(/gave up after 48 attempts/) });
+    // `npm run ops -- resend-invoice` puts it back with attempts = 0: one failure is a retry again.
+    await env.DB.prepare("UPDATE invoices SET status = 'PENDING', attempts = 0, next_attempt_at = ? WHERE id = ?").bind(Date.now(), invoiceId).run();
+    const again = await runQueue("invoice-emails", [invoiceJob(invoiceId)], { POSTMARK_SERVER_TOKEN: "not-the-token" } as Partial<Env>);
+    expect(again.retryDelays).toEqual([1800]);
+    expect((await invoiceRow(invoiceId)).status).toBe("PENDING");
+  });
 });

@@ -4,21 +4,11 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ANSWERS, postmark } from "./support/fakePostmark";
-import { runQueue } from "./support/invoices";
+import { captureQueue, runQueue } from "./support/invoices";
 import { attentionOf, createOrder, createProduct, deliver, deliverWithEnv, runCron, webhookRequest } from "./support/shop";
 
 beforeEach(() => postmark.reset());
 const ALERTS = { OPS_ALERT_EMAIL: "ops@shop.example" } as Partial<Env>;
-
-/** A queue that keeps what the cron sends, so the test delivers it to the consumer itself. */
-function captureQueue() {
-  const jobs: unknown[] = [];
-  const queue = {
-    send: async (body: unknown) => void jobs.push(body),
-    sendBatch: async (messages: { body: unknown }[]) => void jobs.push(...messages.map((m) => m.body)),
-  } as unknown as Queue;
-  return { queue, jobs };
-}
 
 async function refundItem() {
   const productId = await createProduct({ stock: 5 });
@@ -68,12 +58,16 @@ describe("operator alerts", () => {
     expect(jobs).not.toContainEqual({ kind: "alert", itemId });
   });
 
-  it("a failing alert send changes nothing for the webhook and is retried until it goes out once", async () => {
+  it("the webhook never sends or enqueues an alert itself, and a failing alert send is retried until it goes out once", async () => {
     const { id } = await createOrder({ status: "CANCELLED" });
-    // The webhook is answered whatever the queue or Postmark do: it never sends alerts itself.
-    const broken = { send: async () => Promise.reject(new Error("queue down")), sendBatch: async () => Promise.reject(new Error("queue down")) };
-    const res = await deliverWithEnv({ ...ALERTS, INVOICE_QUEUE: broken as unknown as Queue }, webhookRequest({ order_id: id, status: "paid" }));
+    const { queue, jobs } = captureQueue();
+    const requestsBefore = postmark.requests();
+    const res = await deliverWithEnv({ ...ALERTS, INVOICE_QUEUE: queue }, webhookRequest({ order_id: id, status: "paid" }));
     expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ outcome: "refund_required" });
+    // Nothing of the alert happens in the webhook's request: no message, no Postmark call.
+    expect(jobs).toEqual([]);
+    expect(postmark.requests()).toBe(requestsBefore);
     const [item] = await attentionOf(id);
 
     postmark.answerNext(ANSWERS.serverError);

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { postmark } from "./support/fakePostmark";
-import { confirmedOrderWithInvoice, invoiceJob, invoiceRow, runQueue } from "./support/invoices";
+import { captureQueue, confirmedOrderWithInvoice, invoiceJob, invoiceRow, runQueue } from "./support/invoices";
 import { createOrder, createProduct, deliverWithEnv, eventually, invoicesOf, runCron, webhookRequest } from "./support/shop";
 
 const MINUTE = 60_000;
@@ -23,16 +23,18 @@ describe("the outbox sweeper (cron)", () => {
     expect((await deliverWithEnv({ INVOICE_QUEUE: brokenQueue }, webhookRequest({ order_id: id, status: "paid" }))).status).toBe(200);
     const [invoice] = await invoicesOf(id);
     expect(invoice!.status).toBe("PENDING");
+    const { queue, jobs } = captureQueue();
 
-    await runCron(Date.now()); // too early: the normal path may still be on its way
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(postmark.emailsFor(invoice!.number)).toHaveLength(0);
+    await runCron(Date.now(), { INVOICE_QUEUE: queue }); // too early: the normal path may still be on its way
+    expect(jobs).toEqual([]);
 
-    await runCron(Date.now() + 3 * MINUTE);
-    await eventually(async () => (await invoiceRow(invoice!.id)).status === "SENT");
-    await runCron(Date.now() + 10 * MINUTE);
-    await new Promise((r) => setTimeout(r, 1500));
+    await runCron(Date.now() + 3 * MINUTE, { INVOICE_QUEUE: queue });
+    expect(jobs).toEqual([invoiceJob(invoice!.id)]);
+    await runQueue("invoice-emails", jobs.splice(0));
+    expect((await invoiceRow(invoice!.id)).status).toBe("SENT");
 
+    await runCron(Date.now() + 10 * MINUTE, { INVOICE_QUEUE: queue });
+    expect(jobs).toEqual([]);
     expect(postmark.emailsFor(invoice!.number)).toHaveLength(1);
   });
 

@@ -63,4 +63,32 @@ describe("payments that do not confirm an order", () => {
     expect(await res.json()).toMatchObject({ error: "Order not found" });
     expect(await eventsOf(id)).toMatchObject([{ outcome: "not_found", http_status: 404, order_status: null }]);
   });
+
+  it("a paid delivery for an unknown order is recorded for a human, and settles if a retry finds the order later", async () => {
+    const { env } = await import("cloudflare:workers");
+    const { attentionOf } = await import("./support/shop");
+    const id = crypto.randomUUID();
+    expect((await pay(id)).status).toBe(404);
+    expect((await pay(id)).status).toBe(404);
+    expect(await attentionOf(id)).toMatchObject([{ kind: "not_found", key: `not_found:${id}`, resolved_at: null }]);
+
+    // The shop writes the order late (checkout reserves its stock); the provider's retry confirms it.
+    const p = await createProduct({ stock: 5, reserved: 1 });
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO orders (id, order_number, status, customer_email) VALUES (?, ?, 'AWAITING_PAYMENT', 'late@example.test')").bind(
+        id,
+        900_000 + Math.floor(Math.random() * 99_999),
+      ),
+      env.DB.prepare("INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents) VALUES (?, ?, 1, 100)").bind(id, p),
+    ]);
+    expect(await (await pay(id)).json()).toMatchObject({ outcome: "confirmed" });
+    expect(await attentionOf(id)).toMatchObject([{ kind: "not_found", resolved_by: "system" }]);
+  });
+
+  it("a failed payment for an unknown order needs nobody", async () => {
+    const { attentionOf } = await import("./support/shop");
+    const id = crypto.randomUUID();
+    expect((await pay(id, "failed")).status).toBe(404);
+    expect(await attentionOf(id)).toEqual([]);
+  });
 });

@@ -194,4 +194,23 @@ describe("Standard Webhooks signatures", () => {
       ]);
     });
   });
+
+  it("records the id the signature covers, not an unsigned id header beside it", async () => {
+    const { id } = await awaitingOrder();
+    const body = JSON.stringify({ order_id: id, status: "paid" });
+    const signed = await signDelivery(secretBytes(SECRET_B64), "msg_signed_id", Math.floor(Date.now() / 1000), body);
+    const request = new Request(WEBHOOK_URL, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/json",
+        "svix-id": signed["webhook-id"],
+        "svix-timestamp": signed["webhook-timestamp"],
+        "svix-signature": signed["webhook-signature"],
+        "webhook-id": "msg_not_signed",
+      },
+      body,
+    });
+    expect((await deliverWithEnv(SIGNING, request)).status).toBe(200);
+    expect((await eventsOf(id))[0]?.delivery_id).toBe("msg_signed_id");
+  });
 });

@@ -199,4 +199,34 @@ describe("Stripe webhooks", () => {
     expect(await res.json()).toEqual({ error: "Not found" });
     expect(await snapshot()).toBe(before);
   });
+
+  it("a second, different payment of a confirmed order is paid_twice: 200, a refund for a human", async () => {
+    const { id, productId } = await awaitingOrder();
+    await send(checkoutSessionCompleted({ clientReferenceId: id, amountTotal: TOTAL, paymentIntent: "pi_test_first" }));
+    // The same payment reported again by another event type is a duplicate...
+    const same = await send(paymentIntentSucceeded({ id: "pi_test_first", metadata: { order_id: id }, amount: TOTAL }));
+    expect(await same.json()).toMatchObject({ outcome: "duplicate" });
+    // ...a second Checkout Session paid for the same order is money to give back.
+    const second = await send(checkoutSessionCompleted({ clientReferenceId: id, amountTotal: TOTAL, paymentIntent: "pi_test_second" }));
+    expect(second.status).toBe(200);
+    expect(await second.json()).toMatchObject({ outcome: "paid_twice", order_status: "CONFIRMED" });
+    expect(await product(productId)).toEqual({ stock: 8, stock_reserved: 0 });
+    const items = await attentionOf(id);
+    expect(items).toMatchObject([{ kind: "paid_twice" }]);
+    expect(JSON.parse(items[0]!.detail!)).toEqual({ confirmed_by: "pi_test_first" });
+  });
+
+  it("a paid event whose amount cannot be read is not confirmed unchecked: amount_mismatch", async () => {
+    const { id } = await awaitingOrder();
+    const res = await send(checkoutSessionCompleted({ clientReferenceId: id, amountTotal: null }));
+    expect(await res.json()).toMatchObject({ outcome: "amount_mismatch" });
+    expect((await order(id))?.status).toBe("AWAITING_PAYMENT");
+    expect(await attentionOf(id)).toMatchObject([{ kind: "amount_mismatch" }]);
+  });
+
+  it("without STRIPE_WEBHOOK_SECRET every method on the path is 404, not 405", async () => {
+    const res = await deliverWithEnv({ STRIPE_WEBHOOK_SECRET: "" } as Partial<Env>, new Request(STRIPE_WEBHOOK_URL));
+    expect(res.status).toBe(404);
+    expect((await exports.default.fetch(new Request(STRIPE_WEBHOOK_URL))).status).toBe(405);
+  });
 });

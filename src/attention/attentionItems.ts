@@ -14,6 +14,13 @@ export const ATTENTION_KINDS = {
   insufficient_stock: { source: "event", key: "order", settledByConfirmation: true },
   /** Money arrived for a CANCELLED order (the reservation expired first). */
   refund_required: { source: "event", key: "delivery", settledByConfirmation: false },
+  /** A second, different payment of an order already paid (e.g. two Checkout Sessions). */
+  paid_twice: { source: "event", key: "delivery", settledByConfirmation: false },
+  /**
+   * `paid` for an order id we do not have (answered 404, so the provider retries): the shop
+   * may write the order late, or the money is for something else. Settled if a retry confirms.
+   */
+  not_found: { source: "event", key: "order", settledByConfirmation: true },
   /** `paid` for a PENDING order; the provider retries (409) until the shop moves it on. */
   not_ready: { source: "event", key: "order", settledByConfirmation: true },
   /** A row written by another tool breaks a rule (issue "Hardening"): fix the data. */
@@ -51,6 +58,11 @@ export const raiseForEvent = (requestId: unknown) => sql`
     e.order_id, e.id, e.detail, e.received_at
   FROM webhook_events e
   WHERE e.request_id = ${requestId} AND e.outcome IN (${list(eventKinds)})
+    -- An unknown order is money only when it was paid; a failed payment for it is nothing.
+    AND (e.outcome != 'not_found' OR e.payment_status = 'paid')
+    -- A cause that a confirmation settles is no cause once the order is confirmed (a
+    -- concurrent retry may confirm it between a rolled-back batch and the one recording it).
+    AND NOT (e.outcome IN (${list(settledByConfirmation)}) AND COALESCE(e.order_status, '') IN ('CONFIRMED', 'SHIPPED', 'DELIVERED'))
   ON CONFLICT (key) WHERE resolved_at IS NULL DO NOTHING`;
 
 /** A confirmation settles the items that were only waiting for it (the payment went through). */

@@ -66,7 +66,21 @@ export function describeAttention(row: AttentionRow): { happened: string; action
     case "not_ready":
       return {
         happened: `${order} was paid while still PENDING (checkout never reserved its stock); the provider keeps retrying`,
-        action: `move ${order} to AWAITING_PAYMENT so the next retry confirms it, or refund ${total} to ${customer}`,
+        action:
+          `finish ${order}'s checkout (reserve its stock and set it AWAITING_PAYMENT, as checkout does) so the next ` +
+          `retry confirms it, or refund ${total} to ${customer}`,
+      };
+    case "paid_twice": {
+      const d = (detail ?? {}) as { confirmed_by?: string };
+      return {
+        happened: `${order} was paid a second time${where}; it was already confirmed by payment ${d.confirmed_by ?? "(unknown)"}`,
+        action: `refund the second payment${row.provider_ref ? ` ${row.provider_ref}` : ""} (${total}) to ${customer}, ${order}: it was already paid`,
+      };
+    }
+    case "not_found":
+      return {
+        happened: `a payment arrived for order id ${row.order_id ?? "(none)"}, which is not in the database${where}; the provider retries for a while`,
+        action: `if the order should exist, create it (the provider's next retry confirms it); otherwise find the payment in the ${row.provider ?? "provider"}'s dashboard and refund it`,
       };
     case "data_error":
       return {
@@ -78,7 +92,9 @@ export function describeAttention(row: AttentionRow): { happened: string; action
       const paid = formatMoney(d.paid_cents, d.paid_currency);
       return {
         happened: `${order} was paid ${paid} but totals ${formatMoney(d.order_cents, d.order_currency)}${where}; it was not confirmed`,
-        action: `refund ${paid} to ${customer}, or settle the difference with them and confirm ${order} by hand`,
+        action:
+          `refund ${paid} to ${customer}; or, to accept it, correct ${order}'s lines to what was paid and have the ` +
+          `provider resend the payment (Stripe: "Resend" on the event), which then confirms it`,
       };
     }
     case "unmatched_payment": {

@@ -151,6 +151,8 @@ export const WEBHOOK_OUTCOMES = [
   "data_error",
   /** The amount or currency paid is not the order's total: not confirmed, for a human. */
   "amount_mismatch",
+  /** A second, different payment of an order that is already paid: a refund for a human. */
+  "paid_twice",
   /** A provider's payment event names no order we can find the id of: for a human. */
   "unmatched_payment",
   /** A provider event that starts no transition (Stripe's other types, a delayed method not yet paid). */

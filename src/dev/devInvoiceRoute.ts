@@ -7,16 +7,12 @@ import { Hono } from "hono";
 import { readMailConfig } from "../config";
 import type { AppEnv } from "../http/appEnv";
 import { ApiError } from "../http/errors";
+import { isLoopbackHost } from "../http/localHosts";
 import { invoiceFileName } from "../invoices/composeInvoiceEmail";
 import { loadInvoiceDocument } from "../invoices/invoiceDocument";
 import { assetFontLoader, renderInvoicePdf } from "../invoices/pdf/renderInvoicePdf";
 
 export const devInvoices = new Hono<AppEnv>();
-
-/** 127.0.0.0/8, ::1 and localhost: where `wrangler dev` listens for `npm run dev`. */
-export function isLoopbackHost(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
-}
 
 devInvoices.get("/:file{[A-Z0-9]+-\\d{4}-\\d{6}\\.pdf}", async (c) => {
   if (!isLoopbackHost(new URL(c.req.url).hostname)) throw new ApiError(404, "Not found", undefined, "no_route");

@@ -1,4 +1,5 @@
 import { Hono, type Context } from "hono";
+import { readStripeConfig } from "../config";
 import { STRIPE_WEBHOOK_PATH, stripeWebhook } from "../providers/stripe/stripeRoute";
 import { openApiDocument } from "../webhooks/openApiDocument";
 import { paymentWebhook, PAYMENT_WEBHOOK_PATH } from "../webhooks/paymentRoute";
@@ -13,6 +14,11 @@ const postOnly = (c: Context<AppEnv>) => {
   return c.json({ error: "Method not allowed", details: { allowed: ["POST"] } }, 405);
 };
 
+const noRoute = (c: Context<AppEnv>) => {
+  c.set("outcome", "no_route");
+  return c.json({ error: "Not found" }, 404);
+};
+
 /**
  * The Worker's HTTP app. `extend` mounts more routes before the 404 (the local development
  * entry, src/dev/devWorker.ts, adds its routes this way; the deployed Worker never imports them).
@@ -25,7 +31,8 @@ export function createApp(extend?: (app: Hono<AppEnv>) => void) {
   app.route(PAYMENT_WEBHOOK_PATH, paymentWebhook);
   app.all(PAYMENT_WEBHOOK_PATH, postOnly);
   app.route(STRIPE_WEBHOOK_PATH, stripeWebhook);
-  app.all(STRIPE_WEBHOOK_PATH, postOnly);
+  // Without STRIPE_WEBHOOK_SECRET the Stripe path does not exist, whatever the method.
+  app.all(STRIPE_WEBHOOK_PATH, (c) => (readStripeConfig(c.env).secrets.length === 0 ? noRoute(c) : postOnly(c)));
   app.get("/api/openapi.json", (c) => {
     c.set("outcome", "openapi");
     return c.json(openApiDocument());
@@ -33,10 +40,7 @@ export function createApp(extend?: (app: Hono<AppEnv>) => void) {
   extend?.(app);
   // Returned, not thrown: Hono runs notFound outside the middleware's error handling, and
   // a throw here would skip the request log line and the X-Request-Id header.
-  app.notFound((c) => {
-    c.set("outcome", "no_route");
-    return c.json({ error: "Not found" }, 404);
-  });
+  app.notFound(noRoute);
   app.onError(handleError);
   return app;
 }

@@ -26,11 +26,14 @@ export const SWEEP_GRACE_MS = 2 * 60_000;
 /** Transient failures (429, 5xx, network): 5 s, 10 s, 20 s ... capped at 10 minutes. */
 const FIRST_RETRY_SECONDS = 5;
 const MAX_RETRY_SECONDS = 600;
-/** After this many attempts a transient failure is given up: about 40 minutes of trouble. */
+/** After this many attempts a transient failure is given up: about half an hour of trouble. */
 export const MAX_TRANSIENT_ATTEMPTS = 10;
-/** Account problems (bad token, unconfirmed sender): every 30 minutes, for up to a day. */
+/**
+ * Account problems (bad token, unconfirmed sender): every 30 minutes, for about a day (48
+ * attempts of the ledger; `npm run ops -- resend-invoice` starts the count again).
+ */
 export const ACCOUNT_RETRY_SECONDS = 30 * 60;
-export const ACCOUNT_GIVE_UP_MS = 24 * 60 * 60_000;
+export const MAX_ACCOUNT_ATTEMPTS = 48;
 
 /** The backoff of transient failures by the ledger's attempt count (not the message's). */
 export function retryDelaySeconds(attempts: number): number {
@@ -93,13 +96,26 @@ export async function sendInvoice(deps: SendDependencies, invoiceId: number): Pr
   }
 
   let email: OutgoingEmail;
+  let fontError: unknown;
+  // Reading the CJK font from static assets is I/O that can fail for a moment: that, unlike
+  // the rendering itself, is worth a retry.
+  const fonts: FontLoader = {
+    loadCjk: () =>
+      deps.fonts.loadCjk().catch((error: unknown) => {
+        fontError = error;
+        throw error;
+      }),
+  };
   try {
     const document = toInvoiceDocument(invoice, rowsOf<InvoiceLineRow>(results[2]), config);
-    const pdf = await renderInvoicePdf(document, deps.fonts);
+    const pdf = await renderInvoicePdf(document, fonts);
     email = composeInvoiceEmail(document, pdf, { from: config.invoice.fromEmail, messageStream: config.postmark.messageStream });
   } catch (error) {
-    // The same rows render the same way every time: retrying cannot help.
-    return recordFailed(d1, invoiceId, token, `could not render the invoice: ${errorMessage(error)}`);
+    if (fontError === undefined) {
+      // The same rows render the same way every time: retrying cannot help.
+      return recordFailed(d1, invoiceId, token, `could not render the invoice: ${errorMessage(error)}`);
+    }
+    return recordRetry(d1, invoiceId, token, `could not load the invoice font: ${errorMessage(fontError)}`, retryDelaySeconds(invoice.attempts));
   }
 
   let messageId: string;
@@ -112,20 +128,10 @@ export async function sendInvoice(deps: SendDependencies, invoiceId: number): Pr
     if (kind === "transient" && invoice.attempts >= MAX_TRANSIENT_ATTEMPTS) {
       return recordFailed(d1, invoiceId, token, `${message} (gave up after ${invoice.attempts} attempts)`);
     }
-    if (kind === "account" && now - invoice.created_at >= ACCOUNT_GIVE_UP_MS) {
-      return recordFailed(d1, invoiceId, token, `${message} (gave up after a day)`);
+    if (kind === "account" && invoice.attempts >= MAX_ACCOUNT_ATTEMPTS) {
+      return recordFailed(d1, invoiceId, token, `${message} (gave up after ${invoice.attempts} attempts, about a day)`);
     }
-    const retryInSeconds = kind === "account" ? ACCOUNT_RETRY_SECONDS : retryDelaySeconds(invoice.attempts);
-    // Free the lease at once so the retry can claim it; keep the reason for whoever looks,
-    // and tell the sweeper when the retry is due so it does not cut the backoff short.
-    const at = Date.now();
-    await runBatch(d1, [
-      sql`UPDATE invoices
-          SET last_error = ${message}, lease_until = NULL, lease_token = NULL,
-              next_attempt_at = ${at + retryInSeconds * 1000 + SWEEP_GRACE_MS}, updated_at = ${at}
-          WHERE id = ${invoiceId} AND lease_token = ${token}`,
-    ]);
-    return { kind: "failed_retryable", error: message, retryInSeconds };
+    return recordRetry(d1, invoiceId, token, message, kind === "account" ? ACCOUNT_RETRY_SECONDS : retryDelaySeconds(invoice.attempts));
   }
 
   // Postmark has accepted the email: from here on this attempt must never lead to another
@@ -138,6 +144,22 @@ export async function sendInvoice(deps: SendDependencies, invoiceId: number): Pr
   } catch (error) {
     return { kind: "sent_unrecorded", messageId, number: invoice.number, error: errorMessage(error) };
   }
+}
+
+/**
+ * A retry is due: free the lease at once so it can claim the row, keep the reason for
+ * whoever looks, and tell the sweeper when the retry is due so it does not cut the backoff short.
+ */
+async function recordRetry(d1: D1Database, invoiceId: number, token: string, reason: string, retryInSeconds: number): Promise<SendOutcome> {
+  const at = Date.now();
+  const error = reason.slice(0, 1000);
+  await runBatch(d1, [
+    sql`UPDATE invoices
+        SET last_error = ${error}, lease_until = NULL, lease_token = NULL,
+            next_attempt_at = ${at + retryInSeconds * 1000 + SWEEP_GRACE_MS}, updated_at = ${at}
+        WHERE id = ${invoiceId} AND lease_token = ${token}`,
+  ]);
+  return { kind: "failed_retryable", error, retryInSeconds };
 }
 
 /**

@@ -6,16 +6,18 @@
 // It parses only the settings it uses (email, alerts, LOG_LEVEL): a malformed webhook
 // secret cannot stop invoice emails. A wrong email setting retries every message (none is
 // dropped) with an error line naming the variable.
+import { sql } from "drizzle-orm";
+import { z } from "zod";
 import { AlertJobSchema } from "../attention/alertJob";
 import { sendAlert } from "../attention/sendAlert";
 import { readAlertConfig, readLogLevel, readMailConfig, type MailConfig } from "../config";
+import { runBatch } from "../db/client";
 import { InvoiceJobSchema } from "../invoices/invoiceJob";
 import { assetFontLoader } from "../invoices/pdf/renderInvoicePdf";
-import { markInvoiceUndeliverable, retryDelaySeconds, sendInvoice, type SendDependencies } from "../invoices/sendInvoice";
+import { markInvoiceUndeliverable, retryDelaySeconds, sendInvoice, SWEEP_GRACE_MS, type SendDependencies } from "../invoices/sendInvoice";
 import { unconfiguredMailer, type Mailer } from "../mail/mailer";
 import { postmarkMailer } from "../mail/postmarkMailer";
 import { createLogger, errorMessage, type Logger } from "../observability/log";
-import { z } from "zod";
 
 /** Queue names end in this suffix for dead letters (see wrangler.toml). */
 export const DEAD_LETTER_SUFFIX = "-dlq";
@@ -45,6 +47,7 @@ export async function consumeQueue(batch: MessageBatch<unknown>, env: Env, optio
     // A wrong email setting is ours to fix: keep every invoice PENDING and come back later.
     log.error("config_invalid", { error: errorMessage(error), action: "fix the setting; every message is retried" });
     for (const message of batch.messages) message.retry({ delaySeconds: CONFIG_RETRY_SECONDS });
+    await postponeInvoices(env.DB, batch, `configuration: ${errorMessage(error)}`, log);
     return;
   }
   const { token, apiUrl } = config.postmark;
@@ -70,6 +73,30 @@ export async function consumeQueue(batch: MessageBatch<unknown>, env: Env, optio
     } else {
       await consumeAlert(message, job.data.itemId, deps, alerts, log);
     }
+  }
+}
+
+/**
+ * The invoices of a batch that waits for a fixed setting: their messages come back in
+ * CONFIG_RETRY_SECONDS, so the sweeper must not add another message for each meanwhile, and
+ * whoever looks at an invoice (or `npm run ops -- order`) sees why it waits.
+ */
+async function postponeInvoices(d1: D1Database, batch: MessageBatch<unknown>, reason: string, log: Logger): Promise<void> {
+  const ids = batch.messages.flatMap((m) => {
+    const job = InvoiceJobSchema.safeParse(m.body);
+    return job.success ? [job.data.invoiceId] : [];
+  });
+  if (ids.length === 0) return;
+  const now = Date.now();
+  try {
+    await runBatch(d1, [
+      sql`UPDATE invoices
+          SET last_error = ${reason.slice(0, 1000)}, next_attempt_at = ${now + CONFIG_RETRY_SECONDS * 1000 + SWEEP_GRACE_MS}
+          WHERE id IN (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})
+            AND status = 'PENDING' AND (lease_until IS NULL OR lease_until <= ${now})`,
+    ]);
+  } catch (error) {
+    log.error("invoice_postpone_failed", { error: errorMessage(error) });
   }
 }
 

@@ -11,7 +11,7 @@ import { rowsOf, runBatch } from "../db/client";
 import { sweepOutbox } from "../invoices/sweepOutbox";
 import { createLogger, errorMessage } from "../observability/log";
 import { expireReservations } from "../orders/expireReservations";
-import { pruneWebhookEvents } from "../orders/pruneWebhookEvents";
+import { pruneWebhookEvents } from "../webhooks/pruneWebhookEvents";
 
 export async function runScheduledWork(controller: ScheduledController, env: Env): Promise<void> {
   const logLevel = readLogLevel(env);

@@ -37,6 +37,11 @@ export interface PaymentDelivery {
   invoiceTimeZone: string;
   /** What was paid, when the provider says: checked against the order's total in the batch. */
   amount?: { cents: number; currency: string } | null;
+  /**
+   * The provider always says what was paid (Stripe): a payment whose amount cannot be read is
+   * not confirmed unchecked, it is an amount_mismatch for a human.
+   */
+  amountRequired?: boolean;
   provider?: "generic" | "stripe";
   /** The provider's own id of the payment (e.g. Stripe's payment intent). */
   providerRef?: string | null;
@@ -54,7 +59,7 @@ export interface StockShortage {
 export type PaymentResult =
   | { outcome: "confirmed"; orderNumber: number; invoice: { id: number; number: string } }
   | {
-      outcome: "duplicate" | "ignored_state" | "payment_failed" | "refund_required" | "not_ready";
+      outcome: "duplicate" | "ignored_state" | "payment_failed" | "refund_required" | "not_ready" | "paid_twice";
       orderNumber: number;
       orderStatus: OrderStatus;
     }
@@ -87,6 +92,7 @@ const p = {
   orderIdUpper: sql.placeholder("orderIdUpper"),
   status: sql.placeholder("status"),
   amountCents: sql.placeholder("amountCents"),
+  amountRequired: sql.placeholder("amountRequired"),
   currency: sql.placeholder("currency"),
   provider: sql.placeholder("provider"),
   providerRef: sql.placeholder("providerRef"),
@@ -122,6 +128,7 @@ const confirmBatch = compileBatch<keyof typeof p>([
         WHEN 'data_error' THEN ${BAD_LINES_REASON}
         WHEN 'amount_mismatch' THEN json_object('paid_cents', ${p.amountCents}, 'paid_currency', upper(${p.currency}),
           'order_cents', d.total_cents, 'order_currency', d.currency)
+        WHEN 'paid_twice' THEN json_object('confirmed_by', d.confirmed_ref)
       END,
       ${p.provider}, ${p.providerRef}
     FROM (
@@ -139,9 +146,13 @@ const confirmBatch = compileBatch<keyof typeof p>([
           WHEN x.status = 'PENDING' THEN 'not_ready'
           WHEN x.status = 'AWAITING_PAYMENT' AND EXISTS (
             SELECT 1 FROM order_items WHERE order_id = x.id AND (${BAD_LINE})) THEN 'data_error'
-          WHEN x.status = 'AWAITING_PAYMENT' AND ${p.amountCents} IS NOT NULL
+          WHEN x.status = 'AWAITING_PAYMENT' AND (${p.amountCents} IS NOT NULL OR ${p.amountRequired} = 1)
             AND (x.total_cents IS NOT ${p.amountCents} OR upper(x.currency) IS NOT upper(${p.currency})) THEN 'amount_mismatch'
           WHEN x.status = 'AWAITING_PAYMENT' THEN 'confirmed'
+          -- A second, different payment of a paid order (two Checkout Sessions paid): the
+          -- provider names a payment other than the one that confirmed the order. Money to refund.
+          WHEN x.status IN ('CONFIRMED', 'SHIPPED', 'DELIVERED') AND x.confirmed_ref IS NOT NULL
+            AND ${p.providerRef} IS NOT NULL AND x.confirmed_ref != ${p.providerRef} THEN 'paid_twice'
           WHEN x.status IN ('CONFIRMED', 'SHIPPED', 'DELIVERED') THEN 'duplicate'
           WHEN x.status = 'CANCELLED' THEN 'refund_required'
           ELSE 'ignored_state'
@@ -150,7 +161,10 @@ const confirmBatch = compileBatch<keyof typeof p>([
         SELECT o.id, o.status, o.currency,
           -- The total only when there is an amount to check (the plain webhook reads no more rows).
           CASE WHEN ${p.amountCents} IS NOT NULL THEN
-            (SELECT COALESCE(SUM(quantity * unit_price_cents), 0) FROM order_items WHERE order_id = o.id) END AS total_cents
+            (SELECT COALESCE(SUM(quantity * unit_price_cents), 0) FROM order_items WHERE order_id = o.id) END AS total_cents,
+          -- The provider's payment that confirmed the order, only when this delivery names one.
+          CASE WHEN ${p.providerRef} IS NOT NULL AND o.status IN ('CONFIRMED', 'SHIPPED', 'DELIVERED') THEN
+            (SELECT provider_ref FROM webhook_events WHERE order_id = o.id AND outcome = 'confirmed') END AS confirmed_ref
         FROM (SELECT 1) LEFT JOIN orders o ON o.id IN (${p.orderId}, ${p.orderIdUpper})
       ) x
     ) d`,
@@ -211,6 +225,7 @@ export async function applyPayment(d1: D1Database, delivery: PaymentDelivery): P
     orderIdUpper: delivery.orderId.toUpperCase(),
     status: delivery.status,
     amountCents: delivery.amount?.cents ?? null,
+    amountRequired: delivery.amountRequired ? 1 : 0,
     currency: delivery.amount?.currency ?? null,
     provider: delivery.provider ?? "generic",
     providerRef: delivery.providerRef ?? null,
@@ -247,6 +262,7 @@ function toResult(row: DecisionRow | undefined): PaymentResult {
     case "payment_failed":
     case "refund_required":
     case "not_ready":
+    case "paid_twice":
       return { outcome: row.outcome, orderNumber, orderStatus };
     default:
       throw new Error(`unexpected outcome in decision row: ${row.outcome}`);

@@ -36,6 +36,9 @@ export function answerPayment<E extends AppEnv>(c: Context<E>, orderId: string, 
     case "data_error":
       log.error("payment_data_error", { order_id: orderId, reason: result.reason, action: "npm run ops -- attention" });
       return c.json({ error: "Order data is invalid", details: { reason: result.reason }, ...base }, 422);
+    case "paid_twice":
+      log.error("paid_twice", { order_id: orderId, action: "refund the second payment (npm run ops -- attention)" });
+      return c.json({ message: "Webhook received", ...base, order_status: result.orderStatus }, 200);
     case "refund_required":
       log.error("refund_required", { order_id: orderId, action: "refund the payment (npm run ops -- attention)" });
       return c.json({ message: "Webhook received", ...base, order_status: result.orderStatus }, 200);

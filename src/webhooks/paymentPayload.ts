@@ -28,11 +28,16 @@ export const PaymentPayloadSchema = z
         error: (issue) => (issue.input === undefined ? "status is required" : "status must be 'paid' or 'failed'"),
       })
       .meta({ description: "The outcome of the payment." }),
-    amount_cents: z.coerce
-      .number({ error: "amount_cents must be a whole number of cents" })
-      .int("amount_cents must be a whole number of cents")
-      .min(0, "amount_cents must not be negative")
-      .max(Number.MAX_SAFE_INTEGER, "amount_cents is too large")
+    amount_cents: z
+      // A number in JSON, digits in a form; never null, "", true or "1e3" turned into a number.
+      .union([z.number(), z.string().regex(/^\d{1,15}$/).transform(Number)], { error: "amount_cents must be a whole number of cents" })
+      .pipe(
+        z
+          .number()
+          .int("amount_cents must be a whole number of cents")
+          .min(0, "amount_cents must not be negative")
+          .max(Number.MAX_SAFE_INTEGER, "amount_cents is too large"),
+      )
       .optional()
       .meta({ description: "What was paid, in cents. When present (with currency) it must equal the order's total, or the order is not confirmed (`amount_mismatch`)." }),
     currency: z

@@ -93,6 +93,9 @@ const validatePayload: MiddlewareHandler<PaymentEnv> = async (c, next) => {
 };
 
 function deliveryId(c: Context<PaymentEnv>): string | null {
+  // A signed delivery's id is the one its signature covers (webhook-id or svix-id, whichever
+  // set was verified), never an unsigned header beside it.
+  if (c.get("signed")) return readSignatureHeaders((name) => c.req.header(name)).id?.trim().slice(0, 200) ?? null;
   for (const name of DELIVERY_ID_HEADERS) {
     const value = c.req.header(name)?.trim();
     if (value) return value.slice(0, 200);

@@ -47,10 +47,12 @@ export const ANSWERS = {
 export function installFakePostmark() {
   const received: ReceivedEmail[] = [];
   const script: Answer[] = [];
+  let requestCount = 0;
   const realFetch = globalThis.fetch;
   const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const request = new Request(input as RequestInfo, init);
     if (!request.url.startsWith(FAKE_POSTMARK_URL)) return realFetch(input as RequestInfo, init);
+    requestCount++;
     return answer(request, script.shift() ?? "ok");
   });
 
@@ -85,6 +87,8 @@ export function installFakePostmark() {
 
   return {
     received,
+    /** How many requests reached the fake, answered well or not. */
+    requests: () => requestCount,
     /** The next answers, in order; after them every request is answered "ok". */
     answerNext(...answers: Answer[]) {
       script.push(...answers);

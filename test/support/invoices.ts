@@ -72,3 +72,13 @@ export async function runQueue(
 }
 
 export const invoiceJob = (invoiceId: number) => ({ kind: "invoice", invoiceId });
+
+/** A queue that keeps what it is sent (by the cron, a webhook), so a test hands it to the consumer itself. */
+export function captureQueue() {
+  const jobs: unknown[] = [];
+  const queue = {
+    send: async (body: unknown) => void jobs.push(body),
+    sendBatch: async (messages: { body: unknown }[]) => void jobs.push(...messages.map((m) => m.body)),
+  } as unknown as Queue;
+  return { queue, jobs };
+}

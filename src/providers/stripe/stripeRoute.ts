@@ -62,8 +62,10 @@ stripeWebhook.post(
         providerRef: payment.providerRef,
         invoicePrefix: config.invoicePrefix,
         invoiceTimeZone: config.invoiceTimeZone,
-        // What was paid is checked against the order's total; a failed payment moved no money.
+        // What was paid is checked against the order's total, and must be readable: Stripe
+        // always sends it. A failed payment moved no money.
         amount: payment.action === "paid" ? payment.amount : null,
+        amountRequired: payment.action === "paid",
       });
       c.set("outcome", result.outcome);
       if (result.outcome === "confirmed") await enqueueInvoice(c, result.invoice.id);

@@ -23,6 +23,7 @@
 import { sql } from "drizzle-orm";
 import { raiseForEvent, settleOnConfirmation } from "../attention/attentionItems";
 import { compileBatch, describeError, isDataError, rowsOf } from "../db/client";
+import { errorMessage } from "../observability/log";
 import type { OrderStatus, WebhookOutcome } from "../db/schema";
 
 export interface PaymentDelivery {
@@ -239,7 +240,7 @@ export async function applyPayment(d1: D1Database, delivery: PaymentDelivery): P
     // Any other rule a row breaks (a trigger, UNIQUE invoices.order_id for an order put
     // back to AWAITING_PAYMENT, an overflow): no retry can fix it, so it is recorded for a
     // human and answered 422 instead of looping as an unrecorded 500.
-    if (isDataError(error)) return recordDataError(d1, values, describeError(error));
+    if (isDataError(error)) return recordDataError(d1, values, errorMessage(error));
     throw error;
   }
 }
@@ -315,7 +316,7 @@ async function recordInsufficientStock(d1: D1Database, values: Values): Promise<
 
 async function recordDataError(d1: D1Database, values: Values, message: string): Promise<PaymentResult> {
   // D1 prefixes "D1_ERROR: " and suffixes the SQLite code; the middle says what broke.
-  const reason = message.replace(/^D1_ERROR:\s*/, "").slice(0, 500);
+  const reason = message.replace(/^D1_ERROR:\s*/, "").replace(/: SQLITE_\w+.*$/, "").slice(0, 500);
   const results = await recordProblemBatch(d1, { ...values, outcome: "data_error", httpStatus: 422, detail: reason });
   const row = rowsOf<{ detail: string | null; order_number: number | null }>(results[2])[0];
   return { outcome: "data_error", orderNumber: row?.order_number ?? null, reason };

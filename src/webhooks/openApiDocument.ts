@@ -50,15 +50,18 @@ const json = (schema: z.ZodType, description: string) => ({
   content: { "application/json": { schema: z.toJSONSchema(schema, { io: "output" }) } },
 });
 
-/** The answers both webhooks share once a delivery is authentic and names an order. */
-const paymentAnswers = {
+/**
+ * The answers both webhooks share once a delivery is authentic and names an order. A
+ * function, not a constant: toJSONSchema is work that the webhook's start-up must not pay for.
+ */
+const paymentAnswers = () => ({
   "200": json(ReceivedSchema, "Received; `outcome` says what it changed (confirmed, duplicate, payment_failed, refund_required, amount_mismatch, ...)."),
   "404": json(ErrorSchema, "Order not found (recorded as not_found), or no such route."),
   "409": json(ErrorSchema, "`not_ready`: paid while the order is still PENDING. Nothing changed; retry later (the provider's backoff), the order is confirmed once it awaits payment."),
   "413": json(ErrorSchema, "Body too large."),
   "422": json(ErrorSchema, "`data_error`: the order's rows break a rule; recorded for a human, nothing changed. A retry after the fix confirms it."),
   "500": json(ErrorSchema, "Our fault, or our configuration (no usable secret, a malformed setting); nothing was written: retry later."),
-};
+});
 
 let document: object | undefined;
 
@@ -89,7 +92,7 @@ export function openApiDocument(): object {
       },
     },
     responses: {
-      ...paymentAnswers,
+      ...paymentAnswers(),
       "400": json(ErrorSchema, "Malformed or invalid body (details: fields), or insufficient stock (details: shortages; recorded for a human). Nothing changed."),
       "403": json(ErrorSchema, "Unauthorized: invalid X-Webhook-Key or signature (details.reason says which check failed)."),
       "405": json(ErrorSchema, "Method not allowed (only POST)."),
@@ -121,7 +124,7 @@ export function openApiDocument(): object {
       },
     },
     responses: {
-      ...paymentAnswers,
+      ...paymentAnswers(),
       "400": json(ErrorSchema, "Missing or invalid Stripe-Signature (the error says why), or insufficient stock. Nothing written."),
       "404": json(ErrorSchema, "STRIPE_WEBHOOK_SECRET is not set (the route does not exist), or the order was not found."),
       "405": json(ErrorSchema, "Method not allowed (only POST)."),

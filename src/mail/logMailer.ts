@@ -1,4 +1,4 @@
-// The mailer of local development (DEV_MODE=true and no POSTMARK_SERVER_TOKEN): it prints
+// The mailer of local development (src/dev/devWorker.ts, without POSTMARK_SERVER_TOKEN): it prints
 // what would have been sent, so `npm run dev` works end to end offline.
 import type { Logger } from "../observability/log";
 import type { Mailer, OutgoingEmail } from "./mailer";
@@ -13,7 +13,7 @@ export function logMailer(log: Logger): Mailer {
         to: email.to,
         subject: email.subject,
         attachments: (email.attachments ?? []).map((a) => `${a.name} (${Math.round((a.contentBase64.length * 3) / 4)} bytes)`),
-        // With DEV_MODE=true (npm run dev), the PDF is served at this path.
+        // Under `npm run dev` the development entry serves the PDF at this path.
         ...(email.metadata?.invoice_number ? { pdf: `/dev/invoices/${email.metadata.invoice_number}.pdf` } : {}),
         text: email.textBody,
       });

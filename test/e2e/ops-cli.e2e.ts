@@ -3,12 +3,12 @@
 // then given the rows the Worker writes when a payment lands on a cancelled order, when a
 // PENDING order is paid, and when an invoice email fails or is sent. Each test asserts what
 // the operator sees (output, exit code) and what is in the database afterwards.
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runProcess } from "./support/runProcess";
 import { loadSeedScript, queryD1, ROOT, runWrangler } from "./support/wranglerDev";
 
 // Each CLI run starts npm, node and one wrangler (1-3 s on 2 cores, more when busy).
@@ -89,37 +89,13 @@ const SNAPSHOT_SQL = ["orders", "order_items", "products", "webhook_events", "in
 let tempDir: string;
 let persistTo: string;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** `npm run --silent ops -- ...args` with the local database of this test (unless told otherwise). */
-function ops(args: string[], { local = true, env = {} }: { local?: boolean; env?: Record<string, string | undefined> } = {}): Promise<Run> {
+function ops(args: string[], { local = true, env = {} }: { local?: boolean; env?: Record<string, string | undefined> } = {}) {
   const full = local ? [...args, "--persist-to", persistTo] : args;
-  return new Promise((resolve, reject) => {
-    const child = spawn("npm", ["run", "--silent", "ops", "--", ...full], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        WRANGLER_SEND_METRICS: "false",
-        CLOUDFLARE_CF_FETCH_ENABLED: "false",
-        WRANGLER_HIDE_BANNER: "true",
-        ...env,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
-    const timer = setTimeout(() => child.kill("SIGKILL"), CLI_TIMEOUT_MS);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+  return runProcess("npm", ["run", "--silent", "ops", "--", ...full], {
+    cwd: ROOT,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true", ...env },
+    timeoutMs: CLI_TIMEOUT_MS,
   });
 }
 

@@ -2,7 +2,6 @@
 // migrated and seeded with the demo data of `npm run dev`), real webhook requests, and a
 // fake Postmark HTTP server on loopback that the Worker's queue consumer sends invoices to.
 // Results are read from what the fake received and from the local D1.
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -10,6 +9,7 @@ import { pathToFileURL } from "node:url";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { PDFDocument } from "pdf-lib";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { runProcess } from "./support/runProcess";
 import { startFakePostmarkServer, type FakePostmarkServer, type RecordedRequest } from "./support/fakePostmarkServer";
 import {
   freePort,
@@ -288,20 +288,15 @@ describe("payment webhook over real HTTP, wrangler dev, fake Postmark", () => {
   });
 
   it("npm run webhook signs a delivery, and --stripe sends a signed Stripe event, that the Worker accepts", async () => {
-    const run = (args: string[]) =>
-      new Promise<{ code: number | null; out: string }>((resolve, reject) => {
-        // Its secrets from the same file wrangler dev got, instead of the checkout's .dev.vars.
-        const child = spawn(process.execPath, [path.join(ROOT, "scripts", "webhook.mjs"), ...args], {
-          cwd: ROOT,
-          env: { ...WRANGLER_ENV, DEV_VARS_PATH: envFile },
-          stdio: ["ignore", "pipe", "pipe"],
-        });
-        let out = "";
-        child.stdout.on("data", (d: Buffer) => (out += d.toString("utf8")));
-        child.stderr.on("data", (d: Buffer) => (out += d.toString("utf8")));
-        child.on("error", reject);
-        child.on("close", (code) => resolve({ code, out }));
+    // Its secrets from the same file wrangler dev got, instead of the checkout's .dev.vars.
+    const run = async (args: string[]) => {
+      const { code, stdout, stderr } = await runProcess(process.execPath, [path.join(ROOT, "scripts", "webhook.mjs"), ...args], {
+        cwd: ROOT,
+        env: { ...WRANGLER_ENV, DEV_VARS_PATH: envFile },
+        timeoutMs: 30_000,
       });
+      return { code, out: stdout + stderr };
+    };
     const TARO = demoOrder(3);
     const signed = await run([TARO.id, "paid", "--url", `${dev!.url}/api/webhooks/payment/`]);
     expect(signed.out).toContain("(key + signature, json)");

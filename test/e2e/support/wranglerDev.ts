@@ -7,6 +7,7 @@ import { writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { runProcess } from "./runProcess";
 
 export const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const WRANGLER = path.join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
@@ -58,21 +59,10 @@ export function writeEnvFile(file: string, vars: Record<string, string>): void {
 }
 
 /** Runs wrangler to completion without blocking the event loop (the fake server must answer meanwhile). */
-export function runWrangler(args: string[], timeoutMs = 30_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WRANGLER, ...args], { cwd: ROOT, env: WRANGLER_ENV, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(stdout);
-      else reject(new Error(`wrangler ${args.slice(0, 3).join(" ")} failed (${signal ?? `exit ${code}`}):\n${stdout}${stderr}`));
-    });
-  });
+export async function runWrangler(args: string[], timeoutMs = 30_000): Promise<string> {
+  const { code, signal, stdout, stderr } = await runProcess(process.execPath, [WRANGLER, ...args], { cwd: ROOT, env: WRANGLER_ENV, timeoutMs });
+  if (code === 0) return stdout;
+  throw new Error(`wrangler ${args.slice(0, 3).join(" ")} failed (${signal ?? `exit ${code}`}):\n${stdout}${stderr}`);
 }
 
 /** Rows of the last statement of `sql`, from the local D1 in `persistTo`. */

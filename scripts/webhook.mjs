@@ -89,7 +89,7 @@ const request = new Request(values.url, { method: "POST", headers, body });
 const bytes = await request.arrayBuffer();
 const finalHeaders = new Headers(request.headers);
 if (vars.WEBHOOK_SIGNING_SECRET && !values.unsigned) {
-  const { parseSigningSecrets, signDelivery } = await importTs("src/webhooks/standardWebhooks.ts");
+  const { parseSigningSecrets, signDelivery } = await importTs("src/providers/generic/standardWebhooks.ts");
   const { secrets, problems } = parseSigningSecrets(vars.WEBHOOK_SIGNING_SECRET);
   for (const problem of problems) console.error(`.dev.vars: WEBHOOK_SIGNING_SECRET ${problem}: the Worker refuses it.`);
   if (secrets[0]) {

@@ -12,7 +12,7 @@ import { isLocalOrTestHost } from "./http/localHosts";
 import { isSingleEmailAddress } from "./mail/emailAddress";
 import type { LogLevel } from "./observability/log";
 import { parseStripeSecrets } from "./providers/stripe/stripeSecrets";
-import { parseSigningSecrets } from "./webhooks/standardWebhooks";
+import { parseSigningSecrets } from "./providers/generic/standardWebhooks";
 
 /** A value that names the variable and says what is wrong with it. */
 export class ConfigError extends Error {

@@ -6,7 +6,7 @@
 // first time an isolate runs that handler, so an isolate that only answers webhooks never
 // pays for the invoice renderer. test/e2e/webhook-start-up-leaves-out-the-invoice-pipeline.e2e.ts
 // fails if a static import pulls it back.
-import { createApp } from "./http/createApp";
+import { createApp } from "./createApp";
 
 const app = createApp();
 

@@ -6,9 +6,9 @@ import fontkit from "@pdf-lib/fontkit";
 import { env } from "cloudflare:workers";
 import { PDFArray, PDFDict, PDFDocument, PDFName, PDFRawStream, decodePDFRawStream } from "pdf-lib";
 import { describe, expect, it } from "vitest";
-import { assetFontLoader, fallbackFont, primaryFont, type ParsedFont } from "../src/invoices/pdf/loadFonts";
-import { renderInvoicePdf, type InvoiceDocument } from "../src/invoices/pdf/renderInvoicePdf";
-import { splitIntoFontRuns } from "../src/invoices/pdf/splitIntoFontRuns";
+import { assetFontLoader, fallbackFont, primaryFont, type ParsedFont } from "../src/documents/pdf/loadFonts";
+import { renderInvoicePdf, type InvoiceDocument } from "../src/documents/pdf/renderInvoicePdf";
+import { splitIntoFontRuns } from "../src/documents/pdf/splitIntoFontRuns";
 
 const NAMES = {
   latin: "Łukasz Żółć Jürgen Groß Nguyễn Thị",

@@ -1,7 +1,7 @@
 // layoutInvoice decides every string and amount the invoice prints (the PDF and the email
 // both use it): rows, totals, the tax breakdown, and human-formatted money and dates.
 import { describe, expect, it } from "vitest";
-import { layoutInvoice, type InvoiceDocument } from "../src/invoices/pdf/renderInvoicePdf";
+import { layoutInvoice, type InvoiceDocument } from "../src/documents/pdf/renderInvoicePdf";
 import { sampleInvoice } from "./support/sampleInvoice";
 
 const NBSP = "\u00a0";

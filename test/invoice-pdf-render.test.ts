@@ -4,7 +4,7 @@
 import { env } from "cloudflare:workers";
 import { PDFDocument } from "pdf-lib";
 import { describe, expect, it, vi } from "vitest";
-import { assetFontLoader, renderInvoicePdf, type InvoiceDocument } from "../src/invoices/pdf/renderInvoicePdf";
+import { assetFontLoader, renderInvoicePdf, type InvoiceDocument } from "../src/documents/pdf/renderInvoicePdf";
 import { sampleInvoice } from "./support/sampleInvoice";
 
 function invoice(overrides: Partial<InvoiceDocument> = {}): InvoiceDocument {

@@ -2,7 +2,7 @@
 // at 00:30 on 1 January in Berlin is invoiced in the new year's series, dated 1 January.
 import { describe, expect, it } from "vitest";
 import { invoiceSeries } from "../src/orders/applyPayment";
-import { layoutInvoice } from "../src/invoices/pdf/layoutInvoice";
+import { layoutInvoice } from "../src/documents/pdf/layoutInvoice";
 import { sampleInvoice } from "./support/sampleInvoice";
 import { createOrder, createProduct, deliverWithEnv, invoicesOf, webhookRequest } from "./support/shop";
 

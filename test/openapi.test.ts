@@ -6,7 +6,7 @@ import Ajv2020 from "ajv/dist/2020";
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { PaymentPayloadSchema } from "../src/webhooks/paymentPayload";
+import { PaymentPayloadSchema } from "../src/providers/generic/paymentPayload";
 import { createOrder, createProduct, deliverWithEnv, KEY, WEBHOOK_URL } from "./support/shop";
 import { checkoutSessionCompleted, signedStripeRequest, STRIPE_WEBHOOK_URL, stripeEvent } from "./support/stripeEvents";
 

@@ -71,7 +71,7 @@ describe("the outbox sweeper (cron)", () => {
     postmark.reset();
 
     const stale = [await confirmedOrderWithInvoice(), await confirmedOrderWithInvoice(), await confirmedOrderWithInvoice()];
-    const { sweepOutbox } = await import("../src/invoices/sweepOutbox");
+    const { sweepOutbox } = await import("../src/documents/sweepOutbox");
     const sentMessages: { body: { invoiceId: number } }[] = [];
     const capture = {
       send: async () => {},
@@ -96,7 +96,7 @@ describe("the outbox sweeper (cron)", () => {
   it("drains a backlog in rounds of 100 within one run, oldest due first", async () => {
     const backlog = [];
     for (let i = 0; i < 5; i++) backlog.push(await confirmedOrderWithInvoice());
-    const { sweepOutbox } = await import("../src/invoices/sweepOutbox");
+    const { sweepOutbox } = await import("../src/documents/sweepOutbox");
     const batches: number[][] = [];
     const capture = {
       sendBatch: async (m: { body: { invoiceId: number } }[]) => void batches.push(m.map((x) => x.body.invoiceId)),
@@ -108,7 +108,7 @@ describe("the outbox sweeper (cron)", () => {
 
   it("respects a retry's backoff: no re-enqueue before the retry is due", async () => {
     const { invoiceId } = await confirmedOrderWithInvoice();
-    const { sweepOutbox } = await import("../src/invoices/sweepOutbox");
+    const { sweepOutbox } = await import("../src/documents/sweepOutbox");
     const capture = { sendBatch: async () => {} } as unknown as Queue;
     // The 7th failure backs off 5 s x 2^6 = 320 s: due 320 s + 2 minutes after it.
     const failedAt = Date.now();
@@ -132,7 +132,7 @@ describe("the outbox sweeper (cron)", () => {
   });
 
   it("finds due invoices through its partial index, with no scan of sent ones and no temporary sort", async () => {
-    const { dueInvoices } = await import("../src/invoices/sweepOutbox");
+    const { dueInvoices } = await import("../src/documents/sweepOutbox");
     const { toQuery } = await import("../src/db/client");
     const query = toQuery(dueInvoices(Date.now(), 100));
     const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${query.sql}`)

@@ -1,6 +1,6 @@
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { signDelivery } from "../src/webhooks/standardWebhooks";
+import { signDelivery } from "../src/providers/generic/standardWebhooks";
 import { createOrder, createProduct, deliverWithEnv, eventsOf, order, product, snapshot, WEBHOOK_URL } from "./support/shop";
 
 // Obviously fake secrets, in the Standard Webhooks format.
@@ -187,7 +187,7 @@ describe("Standard Webhooks signatures", () => {
     });
 
     it("says what is wrong with a refused secret", async () => {
-      const { parseSigningSecrets } = await import("../src/webhooks/standardWebhooks");
+      const { parseSigningSecrets } = await import("../src/providers/generic/standardWebhooks");
       expect(parseSigningSecrets("whsec_AA==, whsec_abc!").problems).toEqual([
         "entry 1 decodes to 1 bytes; at least 24 are required",
         "entry 2 is not whsec_<base64>",

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { translateStripeEvent } from "../src/providers/stripe/stripePayment";
-import { normaliseUuid } from "../src/webhooks/normaliseUuid";
+import { normaliseUuid } from "../src/orders/normaliseUuid";
 import {
   checkoutSession,
   checkoutSessionAsyncPaymentFailed,

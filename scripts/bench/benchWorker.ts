@@ -20,8 +20,8 @@
 import worker from "../../src/index";
 import { readWebhookConfig } from "../../src/config";
 import { invoiceSeries } from "../../src/orders/applyPayment";
-import { composeInvoiceEmail } from "../../src/invoices/composeInvoiceEmail";
-import { assetFontLoader, renderInvoicePdf, type InvoiceDocument } from "../../src/invoices/pdf/renderInvoicePdf";
+import { composeInvoiceEmail } from "../../src/documents/composeInvoiceEmail";
+import { assetFontLoader, renderInvoicePdf, type InvoiceDocument } from "../../src/documents/pdf/renderInvoicePdf";
 
 interface Counters {
   prepare: number;

@@ -11,7 +11,7 @@
 #   Hebrew/Arabic are left out on purpose: the renderer draws left to right only.
 # assets/fonts/WenQuanYiMicroHei-cjk.ttf  CJK fallback (Han, kana, Hangul), a few MB,
 #   served from Workers Static Assets and fetched only when a text needs it. Keep
-#   CJK_UNICODES in step with FALLBACK_RANGES in src/invoices/pdf/splitIntoFontRuns.ts.
+#   CJK_UNICODES in step with FALLBACK_RANGES in src/documents/pdf/splitIntoFontRuns.ts.
 #
 # Why fontTools and not the Debian files as they are: @pdf-lib/fontkit 1.1.1 copies each
 # glyph's bytes into its per-PDF subset unpadded and then writes a *short* loca table

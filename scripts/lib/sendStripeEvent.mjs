@@ -71,7 +71,7 @@ export async function sendStripeEvent({ orderId, status, values, usage }) {
 
 /** The order's total and currency from the local D1, or what went wrong and what to do instead. */
 async function orderTotal(orderId) {
-  const { normaliseUuid } = await importTs("src/webhooks/normaliseUuid.ts");
+  const { normaliseUuid } = await importTs("src/orders/normaliseUuid.ts");
   const id = normaliseUuid(orderId);
   const instead = "pass --amount-cents N --currency CUR to send it anyway";
   if (!id) return { notUuid: `"${orderId}" is not a UUID, so its total cannot be read from the local D1: ${instead}` };

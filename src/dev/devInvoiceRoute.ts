@@ -8,9 +8,9 @@ import { readMailConfig } from "../config";
 import type { AppEnv } from "../http/appEnv";
 import { ApiError } from "../http/errors";
 import { isLoopbackHost } from "../http/localHosts";
-import { invoiceFileName } from "../invoices/composeInvoiceEmail";
-import { loadInvoiceDocument } from "../invoices/invoiceDocument";
-import { assetFontLoader, renderInvoicePdf } from "../invoices/pdf/renderInvoicePdf";
+import { invoiceFileName } from "../documents/composeInvoiceEmail";
+import { loadInvoiceDocument } from "../documents/invoiceDocument";
+import { assetFontLoader, renderInvoicePdf } from "../documents/pdf/renderInvoicePdf";
 
 export const devInvoices = new Hono<AppEnv>();
 

@@ -3,7 +3,7 @@
 // and the log mailer that prints emails when there is no Postmark token. `wrangler deploy`
 // bundles src/index.ts, which imports nothing from here, so no setting can turn these on
 // in production.
-import { createApp } from "../http/createApp";
+import { createApp } from "../createApp";
 import { consumeQueue } from "../jobs/consumeQueue";
 import { runScheduledWork } from "../jobs/runScheduledWork";
 import { logMailer } from "../mail/logMailer";

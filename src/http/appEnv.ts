@@ -6,7 +6,7 @@ export interface AppEnv {
   Bindings: Env;
   Variables: {
     requestId: string;
-    /** The webhook routes' settings, parsed by `webhookSettings` (src/webhooks/webhookSettings.ts). */
+    /** The webhook routes' settings, parsed by `webhookSettings` (src/providers/generic/webhookSettings.ts). */
     config: WebhookConfig;
     log: Logger;
     /** What happened to the request, for its log line (confirmed, duplicate, rejected...). */

@@ -8,10 +8,10 @@ import { raiseStuckInvoices } from "../attention/attentionItems";
 import { dueAlerts } from "../attention/sendAlert";
 import { readAlertConfig, readLogLevel, readRetentionDays } from "../config";
 import { rowsOf, runBatch } from "../db/client";
-import { sweepOutbox } from "../invoices/sweepOutbox";
+import { sweepOutbox } from "../documents/sweepOutbox";
 import { createLogger, errorMessage } from "../observability/log";
 import { expireReservations } from "../orders/expireReservations";
-import { pruneWebhookEvents } from "../webhooks/pruneWebhookEvents";
+import { pruneWebhookEvents } from "../providers/pruneWebhookEvents";
 
 export async function runScheduledWork(controller: ScheduledController, env: Env): Promise<void> {
   const logLevel = readLogLevel(env);

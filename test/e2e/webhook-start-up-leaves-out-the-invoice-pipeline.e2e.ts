@@ -20,7 +20,7 @@ const LOADED_ON_FIRST_USE = [
   /node_modules\/postmark\//,
   /node_modules\/stripe\//,
   /\.ttf$/,
-  /(^|\/)src\/invoices\/pdf\//,
+  /(^|\/)src\/documents\/pdf\//,
   /(^|\/)src\/jobs\/consumeQueue\.ts$/,
   /(^|\/)src\/mail\/postmarkMailer\.ts$/,
 ];
@@ -43,7 +43,7 @@ describe("the deployed Worker's start-up", () => {
   it("evaluates none of the invoice pipeline, postmark or stripe", () => {
     const { inputs } = startupInputs(metafile, outdir);
     expect(inputs.length).toBeGreaterThan(10); // the walk found the webhook itself
-    expect(inputs.some((file) => file.endsWith("src/webhooks/paymentRoute.ts"))).toBe(true);
+    expect(inputs.some((file) => file.endsWith("src/providers/generic/paymentRoute.ts"))).toBe(true);
     const offending = inputs.filter((file) => LOADED_ON_FIRST_USE.some((pattern) => pattern.test(file)));
     expect(offending, "statically imported into the webhook's start-up; import() it where it is used instead").toEqual([]);
   });

@@ -1,4 +1,4 @@
-import type { InvoiceDocument } from "../../src/invoices/pdf/renderInvoicePdf";
+import type { InvoiceDocument } from "../../src/documents/pdf/renderInvoicePdf";
 
 /** An invoice document for the PDF and layout tests; override what a test is about. */
 export function sampleInvoice(overrides: Partial<InvoiceDocument> = {}): InvoiceDocument {

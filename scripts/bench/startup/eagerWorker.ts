@@ -1,6 +1,6 @@
 // Start-up benchmark only (scripts/bench/startup.mjs): the Worker as it was before lazy
 // loading, every handler imported statically into one script.
-import { createApp } from "../../../src/http/createApp";
+import { createApp } from "../../../src/createApp";
 import { consumeQueue } from "../../../src/jobs/consumeQueue";
 import { runScheduledWork } from "../../../src/jobs/runScheduledWork";
 

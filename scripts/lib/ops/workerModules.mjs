@@ -8,7 +8,7 @@ export async function loadWorkerModules() {
     importTs("src/attention/attentionItems.ts"),
     importTs("src/attention/attentionQuery.ts"),
     importTs("src/attention/describeAttention.ts"),
-    importTs("src/webhooks/normaliseUuid.ts"),
+    importTs("src/orders/normaliseUuid.ts"),
   ]);
   return {
     ATTENTION_KINDS: items.ATTENTION_KINDS,

@@ -6,7 +6,7 @@
 // No runtime import of `stripe` here: the route can translate without loading the package,
 // and the event's shape is read defensively because the api_version of the webhook
 // endpoint, not our types, decides what Stripe sends.
-import { normaliseUuid } from "../../webhooks/normaliseUuid";
+import { normaliseUuid } from "../../orders/normaliseUuid";
 
 /** The fields of a Stripe event this adapter reads; a `Stripe.Event` satisfies it. */
 export type StripeEventLike = {

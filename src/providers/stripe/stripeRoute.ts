@@ -11,7 +11,7 @@ import { readStripeConfig, readWebhookConfig } from "../../config";
 import type { AppEnv } from "../../http/appEnv";
 import { ApiError } from "../../http/errors";
 import { applyPayment } from "../../orders/applyPayment";
-import { answerPayment, enqueueInvoice } from "../../webhooks/answerPayment";
+import { answerPayment, enqueueInvoice } from "../../payments/answerPayment";
 import { recordProviderEvent } from "../recordProviderEvent";
 import { translateStripeEvent } from "./stripePayment";
 

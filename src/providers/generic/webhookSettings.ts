@@ -4,8 +4,8 @@
 // a ConfigError: 500 with a log line naming the variable, and the provider retries. Refused
 // secrets are reported once per isolate at error level; the good ones keep working.
 import type { MiddlewareHandler } from "hono";
-import { readWebhookConfig, type WebhookConfig } from "../config";
-import type { AppEnv } from "../http/appEnv";
+import { readWebhookConfig, type WebhookConfig } from "../../config";
+import type { AppEnv } from "../../http/appEnv";
 
 const reported = new WeakSet<WebhookConfig>();
 

@@ -1,11 +1,11 @@
 import { Hono, type Context } from "hono";
-import { readStripeConfig } from "../config";
-import { STRIPE_WEBHOOK_PATH, stripeWebhook } from "../providers/stripe/stripeRoute";
-import { openApiDocument } from "../webhooks/openApiDocument";
-import { paymentWebhook, PAYMENT_WEBHOOK_PATH } from "../webhooks/paymentRoute";
-import type { AppEnv } from "./appEnv";
-import { handleError } from "./errors";
-import { requestContext } from "./requestContext";
+import { readStripeConfig } from "./config";
+import { STRIPE_WEBHOOK_PATH, stripeWebhook } from "./providers/stripe/stripeRoute";
+import { openApiDocument } from "./openApiDocument";
+import { paymentWebhook, PAYMENT_WEBHOOK_PATH } from "./providers/generic/paymentRoute";
+import type { AppEnv } from "./http/appEnv";
+import { handleError } from "./http/errors";
+import { requestContext } from "./http/requestContext";
 
 /** The webhook paths answer every other method the same way. */
 const postOnly = (c: Context<AppEnv>) => {

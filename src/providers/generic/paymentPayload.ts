@@ -1,7 +1,7 @@
 // The body of a payment webhook, as the original Django endpoint accepted it: JSON,
 // url-encoded form or multipart form, with `order_id` (a UUID) and `status`.
 import { z } from "zod";
-import { normaliseUuid } from "./normaliseUuid";
+import { normaliseUuid } from "../../orders/normaliseUuid";
 
 export const PAYMENT_STATUSES = ["paid", "failed"] as const;
 

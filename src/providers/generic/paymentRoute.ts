@@ -3,10 +3,10 @@
 import { type Hook, zValidator } from "@hono/zod-validator";
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { ApiError } from "../http/errors";
-import type { AppEnv } from "../http/appEnv";
-import { applyPayment } from "../orders/applyPayment";
-import { answerPayment, enqueueInvoice } from "./answerPayment";
+import { ApiError } from "../../http/errors";
+import type { AppEnv } from "../../http/appEnv";
+import { applyPayment } from "../../orders/applyPayment";
+import { answerPayment, enqueueInvoice } from "../../payments/answerPayment";
 import { isValidWebhookKey } from "./authenticateKey";
 import { webhookSettings } from "./webhookSettings";
 import { readSignatureHeaders, verifySignature } from "./standardWebhooks";

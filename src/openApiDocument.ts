@@ -1,12 +1,12 @@
 // The OpenAPI 3.1 description of the endpoints, generated from the same zod schema that
-// validates requests (src/webhooks/paymentPayload.ts), so the two cannot drift. Every answer
+// validates requests (src/providers/generic/paymentPayload.ts), so the two cannot drift. Every answer
 // the Worker gives is described here (test/openapi.test.ts checks live answers against it).
 // Served at GET /api/openapi.json.
 import { z } from "zod";
-import { WEBHOOK_OUTCOMES } from "../db/schema";
-import { MAX_STRIPE_BODY_BYTES, STRIPE_WEBHOOK_PATH } from "../providers/stripe/stripeRoute";
-import { PaymentPayloadSchema } from "./paymentPayload";
-import { MAX_BODY_BYTES, PAYMENT_WEBHOOK_PATH } from "./paymentRoute";
+import { WEBHOOK_OUTCOMES } from "./db/schema";
+import { MAX_STRIPE_BODY_BYTES, STRIPE_WEBHOOK_PATH } from "./providers/stripe/stripeRoute";
+import { PaymentPayloadSchema } from "./providers/generic/paymentPayload";
+import { MAX_BODY_BYTES, PAYMENT_WEBHOOK_PATH } from "./providers/generic/paymentRoute";
 
 const Outcome = z.enum(WEBHOOK_OUTCOMES);
 

@@ -2,7 +2,7 @@
 // invoice to the queue, and answer the provider, the same way for every source.
 import type { Context } from "hono";
 import type { AppEnv } from "../http/appEnv";
-import { invoiceJob } from "../invoices/invoiceJob";
+import { invoiceJob } from "../documents/invoiceJob";
 import { errorMessage } from "../observability/log";
 import type { PaymentResult } from "../orders/applyPayment";
 

@@ -137,6 +137,57 @@ export const invoices = sqliteTable(
   ],
 );
 
+/**
+ * A credit note: the document that corrects an issued invoice when money goes back to the
+ * customer (issue "Money after the first moment"). One per refund that succeeded, allocated
+ * in the batch that records the refund (`refund_key` names that refund, so a repeated or
+ * out-of-order refund event can never make a second), numbered in its own gapless series
+ * (CN-2026-000001). Like `invoices`, the row is also the outbox and send ledger of its email.
+ */
+export const creditNotes = sqliteTable(
+  "credit_notes",
+  {
+    id: integer("id").primaryKey(),
+    orderId: text("order_id")
+      .notNull()
+      .references(() => orders.id),
+    /** The invoice this note corrects. */
+    invoiceId: integer("invoice_id")
+      .notNull()
+      .references(() => invoices.id),
+    /** The refund it documents, as `<provider>:<provider's refund id>` (stripe:re_...). */
+    refundKey: text("refund_key").notNull(),
+    series: text("series").notNull(),
+    seq: integer("seq").notNull(),
+    number: text("number").notNull(),
+    /** What went back, in the currency's minor unit (positive). */
+    amountCents: integer("amount_cents").notNull(),
+    currency: text("currency").notNull(),
+    reason: text("reason"),
+    status: text("status", { enum: INVOICE_STATUSES }).notNull().default("PENDING"),
+    leaseUntil: integer("lease_until"),
+    leaseToken: text("lease_token"),
+    attempts: integer("attempts").notNull().default(0),
+    messageId: text("message_id"),
+    sentAt: integer("sent_at"),
+    lastError: text("last_error"),
+    enqueuedAt: integer("enqueued_at"),
+    nextAttemptAt: integer("next_attempt_at"),
+    createdAt: integer("created_at").notNull().default(nowMs),
+    updatedAt: integer("updated_at").notNull().default(nowMs),
+  },
+  (t) => [
+    uniqueIndex("credit_notes_refund_key_unique").on(t.refundKey),
+    uniqueIndex("credit_notes_series_seq_unique").on(t.series, t.seq),
+    uniqueIndex("credit_notes_number_unique").on(t.number),
+    index("credit_notes_order_id_idx").on(t.orderId),
+    index("credit_notes_status_next_attempt_idx").on(t.status, t.nextAttemptAt),
+    check("credit_notes_amount_positive", sql`${t.amountCents} > 0`),
+    check("credit_notes_currency_iso", sql`length(${t.currency}) = 3`),
+    check("credit_notes_status_valid", sql`${t.status} IN (${inList(INVOICE_STATUSES)})`),
+  ],
+);
+
 export const WEBHOOK_OUTCOMES = [
   "confirmed",
   "duplicate",

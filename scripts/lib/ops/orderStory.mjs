@@ -6,6 +6,7 @@ import { sqlInteger, sqlString } from "../sqlLiteral.mjs";
 import { alignColumns, colour } from "../terminalTable.mjs";
 import { timeFromNow, utcTime } from "../timeWords.mjs";
 import { withWords } from "./attentionWords.mjs";
+import { describeMessageId } from "./emailWords.mjs";
 
 const PROBLEM_OUTCOMES = new Set(["refund_required", "insufficient_stock", "amount_mismatch", "data_error", "unmatched_payment", "not_found"]);
 
@@ -65,7 +66,10 @@ export function orderStory(ref, ctx) {
 
 function printTimeline(ctx, timeline) {
   const times = timeline.map((e) => utcTime(e.at));
-  const table = alignColumns(["TIME", "WHAT"], timeline.map((e, i) => [times[i], paint(e)]));
+  // alignColumns makes each cell terminal-safe, then paints the WHAT column.
+  const table = alignColumns(["TIME", "WHAT"], timeline.map((e, i) => [times[i], e.text]), {
+    paint: (text, row, column) => (column === 1 ? paint(timeline[row], text) : text),
+  });
   // Further lines of an entry (an item's "do:") start under WHAT.
   const indent = " ".repeat(Math.max(4, ...times.map((t) => t.length)) + 2);
   ctx.print(table.header);
@@ -96,7 +100,7 @@ function buildTimeline(order, events, invoice, attention) {
     add(invoice.created_at, "invoice_created", `invoice ${invoice.number} allocated; its email is in the outbox`);
     const attempts = `${invoice.attempts} attempt${invoice.attempts === 1 ? "" : "s"}`;
     if (invoice.status === "SENT") {
-      add(invoice.sent_at, "invoice_sent", `invoice ${invoice.number} emailed after ${attempts}, Postmark message id ${invoice.message_id ?? "(none recorded)"}`);
+      add(invoice.sent_at, "invoice_sent", `invoice ${invoice.number} sent after ${attempts}, ${describeMessageId(invoice.message_id)}`);
     } else if (invoice.status === "FAILED") {
       add(invoice.updated_at, "invoice_failed", `invoice ${invoice.number} email FAILED after ${attempts}: ${invoice.last_error ?? "unknown error"}`);
     } else {
@@ -131,15 +135,15 @@ const STORY_ORDER = [
   "attention_resolved",
 ];
 
-function paint(entry) {
+function paint(entry, text) {
   if (entry.event === "delivery") {
-    if (entry.outcome === "confirmed") return colour.green(entry.text);
-    if (PROBLEM_OUTCOMES.has(entry.outcome)) return colour.red(entry.text);
-    return entry.text;
+    if (entry.outcome === "confirmed") return colour.green(text);
+    if (PROBLEM_OUTCOMES.has(entry.outcome)) return colour.red(text);
+    return text;
   }
-  if (entry.event === "invoice_failed" || entry.event === "attention_raised" || entry.event === "attention_alert_failed") return colour.yellow(entry.text);
-  if (entry.event === "invoice_sent" || entry.event === "attention_resolved" || entry.event === "order_confirmed") return colour.green(entry.text);
-  return entry.text;
+  if (entry.event === "invoice_failed" || entry.event === "attention_raised" || entry.event === "attention_alert_failed") return colour.yellow(text);
+  if (entry.event === "invoice_sent" || entry.event === "attention_resolved" || entry.event === "order_confirmed") return colour.green(text);
+  return text;
 }
 
 function statusColour(status) {
@@ -149,7 +153,7 @@ function statusColour(status) {
 }
 
 function invoiceSummary(invoice) {
-  if (invoice.status === "SENT") return `${invoice.number} SENT ${utcTime(invoice.sent_at)}, Postmark message id ${invoice.message_id ?? "-"}`;
+  if (invoice.status === "SENT") return `${invoice.number} SENT ${utcTime(invoice.sent_at)}, ${describeMessageId(invoice.message_id)}`;
   const attempts = `${invoice.attempts} attempt${invoice.attempts === 1 ? "" : "s"}`;
   if (invoice.status === "FAILED") return `${invoice.number} FAILED after ${attempts}: ${invoice.last_error ?? "unknown error"}`;
   return `${invoice.number} PENDING, ${attempts}, next attempt ${invoice.next_attempt_at === null ? "due now" : timeFromNow(invoice.next_attempt_at)}`;

@@ -267,7 +267,7 @@ describe("npm run ops", () => {
     const lines = [
       "order created",
       "order cancelled",
-      `stripe delivery "paid" -> refund_required (HTTP 200, order was CANCELLED), delivery ${REFUND_DELIVERY}, payment pi_3QxRefund1042`,
+      `Stripe event "paid" -> refund_required (HTTP 200, order was CANCELLED), delivery ${REFUND_DELIVERY}, payment pi_3QxRefund1042`,
       "needs attention #",
       "resolved by Grace O'Neil: refunded in the provider dashboard",
     ];
@@ -295,7 +295,7 @@ describe("npm run ops", () => {
     const human = await ops(["order", FAILED_INVOICE_ORDER.toUpperCase()]);
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toMatch(/^Order 1044 {2}CONFIRMED/);
-    expect(human.stdout).toContain(`generic delivery "paid" -> confirmed (HTTP 200, order was AWAITING_PAYMENT)`);
+    expect(human.stdout).toContain(`webhook delivery "paid" -> confirmed (HTTP 200, order was AWAITING_PAYMENT)`);
     expect(human.stdout).toContain(`invoice ${FAILED_NUMBER} allocated`);
     expect(human.stdout).toContain("needs attention #");
     expect(human.stdout).toContain("invoice_failed");
@@ -484,6 +484,26 @@ describe("npm run ops with hostile values", () => {
     safe(again.stderr);
     expect(again.stderr).toContain('"done\\x1B[2J\\x07\\u202E"; nothing changed');
   }, TEST_TIMEOUT_MS * 6);
+
+  it("an invoice the log mailer of npm run dev printed is not said to have a Postmark message id", async () => {
+    const order = "6f1c1f0e-3b9a-4c1d-9a53-0d5e0f6b1047";
+    const logId = "log-0b8f6a52-9d0e-4a43-8f39-1c2d3e4f5a60";
+    await runWrangler([
+      "d1", "execute", "DB", "--local", "--persist-to", persistTo, "--command",
+      `INSERT INTO orders (id, order_number, status, customer_email, customer_name, currency, confirmed_at, created_at, updated_at) VALUES
+         ('${order}', 1047, 'CONFIRMED', 'lin@example.com', 'Lin', 'EUR', ${NOW - HOUR}, ${NOW - HOUR}, ${NOW - HOUR});
+       INSERT INTO invoices (order_id, series, seq, number, status, attempts, message_id, sent_at, created_at, updated_at) VALUES
+         ('${order}', 'INV-2026', 4, 'INV-2026-000004', 'SENT', 1, '${logId}', ${NOW - HOUR}, ${NOW - HOUR}, ${NOW - HOUR});`,
+    ]);
+    const story = await ops(["order", "1047"]);
+    expect(story.code, story.stderr).toBe(0);
+    expect(story.stdout).toContain(`printed by the log mailer of \`npm run dev\`, not emailed (id ${logId})`);
+    expect(story.stdout).not.toContain("Postmark message id");
+    const refused = await ops(["resend-invoice", "INV-2026-000004"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`printed by the log mailer of \`npm run dev\`, not emailed (id ${logId})`);
+    expect(refused.stderr).not.toContain("Postmark message id");
+  }, TEST_TIMEOUT_MS * 2);
 
   it("an argument with control characters is named escaped in the usage error", async () => {
     const run = await ops(["order", "\u001b]0;pwned\u0007"]);

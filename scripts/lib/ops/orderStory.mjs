@@ -91,7 +91,8 @@ function buildTimeline(order, events, invoice, attention) {
     add(order.cancelled_at, "order_cancelled", "order cancelled: its reservation was released");
   }
   for (const e of events) {
-    const parts = [`${e.provider} delivery "${e.payment_status}" -> ${e.outcome} (HTTP ${e.http_status}, order was ${e.order_status ?? "unknown"})`];
+    const source = e.provider === "stripe" ? "Stripe event" : "webhook delivery";
+    const parts = [`${source} "${e.payment_status}" -> ${e.outcome} (HTTP ${e.http_status}, order was ${e.order_status ?? "unknown"})`];
     if (e.delivery_id) parts.push(`delivery ${e.delivery_id}`);
     if (e.provider_ref) parts.push(`payment ${e.provider_ref}`);
     entries.push({ at: e.received_at, event: "delivery", outcome: e.outcome, text: parts.join(", ") });

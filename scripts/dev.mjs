@@ -8,6 +8,7 @@ import net from "node:net";
 import path from "node:path";
 import { migrateLocal, seedLocal } from "./seed.mjs";
 import { readDevVars } from "./lib/devVars.mjs";
+import { terminalText } from "./lib/terminalText.mjs";
 import { queryLocal, ROOT, spawnWrangler } from "./lib/wrangler.mjs";
 
 const HOST = "127.0.0.1";
@@ -46,7 +47,8 @@ const base = `http://${HOST}:${PORT}`;
 const url = `${base}/api/webhooks/payment/`;
 console.log("\n──────────────────────────────────────────────────────────────");
 if (waiting[0]) {
-  const o = waiting[0];
+  // The demo row may have been edited by anyone: its values print terminal-safe.
+  const o = { id: terminalText(waiting[0].id), order_number: terminalText(waiting[0].order_number), customer_name: terminalText(waiting[0].customer_name) };
   console.log(`Ready. Confirm demo order #${o.order_number} (${o.customer_name}) with:\n`);
   if (key.length >= MIN_KEY) {
     console.log(

@@ -5,7 +5,9 @@
 // Exit codes: 0 done, 1 failed or refused (nothing changed), 2 bad arguments (nothing
 // changed, nothing run). Every value from the command line is validated here before it
 // reaches SQL (wrangler's --command has no bound parameters); free text goes through
-// sqlString (scripts/lib/sqlLiteral.mjs).
+// sqlString (scripts/lib/sqlLiteral.mjs). Every line for a human goes through
+// scripts/lib/terminalText.mjs: values from the database or the command line never reach the
+// terminal raw; --json prints them exactly (JSON escapes control characters).
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { D1Failure } from "./lib/d1.mjs";
@@ -15,6 +17,7 @@ import { resendInvoice } from "./lib/ops/resendInvoice.mjs";
 import { resolveItem } from "./lib/ops/resolveItem.mjs";
 import { loadWorkerModules } from "./lib/ops/workerModules.mjs";
 import { MAX_TEXT_LENGTH } from "./lib/sqlLiteral.mjs";
+import { terminalLine, terminalLines, terminalText as shown } from "./lib/terminalText.mjs";
 import { ROOT } from "./lib/wrangler.mjs";
 
 const USAGE = `Usage: npm run ops -- <command> [options]
@@ -25,13 +28,16 @@ Commands:
   attention [--all] [--kind KIND] [--limit N]
       The open items, newest first: what happened and what to do.
       --all also shows resolved ones with who, when and why.
-  resolve <id> --note "what you did" [--by NAME]
+  resolve ID --note "what you did" [--by NAME]
       Mark an item settled. NAME defaults to \`git config user.name\`, then $USER.
-  resend-invoice <INV-2026-000042> [--force]
-      Put a FAILED invoice email back in the outbox (the sweeper sends it).
+  resend-invoice INVOICE_NUMBER [--force]
+      Put a FAILED invoice email (like INV-2026-000042) back in the outbox; the
+      sweeper sends it. Refused while its cause is still there (an address that is
+      not one valid email address): the message says what to fix.
       --force takes a SENT one too: the customer gets a second email.
-  order <order_number|uuid>
-      The order's story: status changes, deliveries, invoice and email, attention items.
+  order ORDER
+      The order's story (ORDER: its number like 1042, or its id, a UUID): status
+      changes, deliveries, invoice and email, attention items.
 
 Options for every command:
   --remote          the deployed database, with your own login (\`npx wrangler login\`)
@@ -62,9 +68,9 @@ const COMMON = ["remote", "persist-to", "json", "help"];
 /** What each command takes: its own options and its one argument's name, if any. */
 const COMMANDS = {
   attention: { options: ["all", "kind", "limit"], argument: null },
-  resolve: { options: ["note", "by"], argument: "<id>" },
-  "resend-invoice": { options: ["force"], argument: "<INV-number>" },
-  order: { options: [], argument: "<order_number|uuid>" },
+  resolve: { options: ["note", "by"], argument: "an item id (like 12)" },
+  "resend-invoice": { options: ["force"], argument: "an invoice number (like INV-2026-000042)" },
+  order: { options: [], argument: "an order number (like 1042) or an order id (a UUID)" },
 };
 
 const POSITIVE_INTEGER = /^[1-9][0-9]{0,15}$/;
@@ -73,7 +79,7 @@ const MAX_NAME_LENGTH = 100;
 
 class UsageError extends Error {}
 
-const print = (text) => process.stdout.write(`${text}\n`);
+const print = (text) => process.stdout.write(`${terminalLine(text)}\n`);
 const context = (target, json, worker) => ({
   target,
   json,
@@ -81,7 +87,7 @@ const context = (target, json, worker) => ({
   print,
   printJson: (value) => print(JSON.stringify(value, null, 2)),
   fail(message) {
-    process.stderr.write(`ops: ${message}\n`);
+    process.stderr.write(`ops: ${terminalLines(message)}\n`);
     return 1;
   },
 });
@@ -92,7 +98,7 @@ async function main(argv) {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
     // parseArgs names the option ("Unknown option '--nope'"); drop its advice about "--".
-    throw new UsageError(error.message.split(". To specify")[0]);
+    throw new UsageError(shown(error.message.split(". To specify")[0]));
   }
   const { values, positionals } = parsed;
   const [command, argument, ...extra] = positionals;
@@ -102,13 +108,13 @@ async function main(argv) {
   }
   if (!command) throw new UsageError("say what to do: attention, resolve, resend-invoice or order");
   const spec = COMMANDS[command];
-  if (!spec) throw new UsageError(`unknown command "${command}": attention, resolve, resend-invoice or order`);
+  if (!spec) throw new UsageError(`unknown command "${shown(command)}": attention, resolve, resend-invoice or order`);
   for (const name of Object.keys(values)) {
     if (!COMMON.includes(name) && !spec.options.includes(name)) throw new UsageError(`--${name} is not an option of ${command}`);
   }
-  if (spec.argument === null && argument !== undefined) throw new UsageError(`${command} takes no argument, got "${argument}"`);
+  if (spec.argument === null && argument !== undefined) throw new UsageError(`${command} takes no argument, got "${shown(argument)}"`);
   if (spec.argument !== null && argument === undefined) throw new UsageError(`${command} needs ${spec.argument}`);
-  if (extra.length > 0) throw new UsageError(`${command} takes one argument, got also "${extra.join(" ")}"`);
+  if (extra.length > 0) throw new UsageError(`${command} takes one argument, got also "${shown(extra.join(" "))}"`);
   if (values.remote && values["persist-to"] !== undefined) throw new UsageError("--persist-to is for the local database; it cannot be combined with --remote");
   if (values["persist-to"] === "") throw new UsageError("--persist-to needs a directory");
   const target = { remote: Boolean(values.remote), persistTo: values["persist-to"] };
@@ -119,7 +125,7 @@ async function main(argv) {
       // The kinds come from the Worker (the same list the alert email knows).
       const worker = await loadWorkerModules();
       const kinds = Object.keys(worker.ATTENTION_KINDS);
-      if (values.kind !== undefined && !kinds.includes(values.kind)) throw new UsageError(`unknown --kind "${values.kind}": ${kinds.join(", ")}`);
+      if (values.kind !== undefined && !kinds.includes(values.kind)) throw new UsageError(`unknown --kind "${shown(values.kind)}": ${kinds.join(", ")}`);
       const limit = values.limit === undefined ? undefined : positiveInteger(values.limit, "--limit");
       return listAttention({ all: Boolean(values.all), kind: values.kind, limit }, context(target, json, worker));
     }
@@ -131,8 +137,8 @@ async function main(argv) {
       return resolveItem({ id, note, by }, context(target, json, await loadWorkerModules()));
     }
     case "resend-invoice": {
-      if (!INVOICE_NUMBER.test(argument)) throw new UsageError(`"${argument}" is not an invoice number (like INV-2026-000042)`);
-      return resendInvoice({ number: argument, force: Boolean(values.force) }, context(target, json, null));
+      if (!INVOICE_NUMBER.test(argument)) throw new UsageError(`"${shown(argument)}" is not an invoice number (like INV-2026-000042)`);
+      return resendInvoice({ number: argument, force: Boolean(values.force) }, context(target, json, await loadWorkerModules()));
     }
     case "order": {
       const worker = await loadWorkerModules();
@@ -140,7 +146,7 @@ async function main(argv) {
         return orderStory({ orderNumber: Number(argument) }, context(target, json, worker));
       }
       const uuid = worker.normaliseUuid(argument);
-      if (!uuid) throw new UsageError(`"${argument}" is neither an order number (like 1042) nor an order id (a UUID)`);
+      if (!uuid) throw new UsageError(`"${shown(argument)}" is neither an order number (like 1042) nor an order id (a UUID)`);
       return orderStory({ uuid }, context(target, json, worker));
     }
   }
@@ -148,16 +154,17 @@ async function main(argv) {
 }
 
 function positiveInteger(text, what) {
-  if (!POSITIVE_INTEGER.test(text) || !Number.isSafeInteger(Number(text))) throw new UsageError(`${what} must be a positive whole number, got "${text}"`);
+  if (!POSITIVE_INTEGER.test(text) || !Number.isSafeInteger(Number(text))) throw new UsageError(`${what} must be a positive whole number, got "${shown(text)}"`);
   return Number(text);
 }
 
+/** Text stored exactly as typed (quotes, semicolons, newlines, SQL words): see sqlString. */
 function freeText(text, what, maxLength) {
-  const trimmed = text.trim();
-  if (!trimmed) throw new UsageError(`${what} must not be empty`);
-  if (trimmed.includes("\u0000")) throw new UsageError(`${what} must not contain a NUL character`);
-  if ([...trimmed].length > maxLength) throw new UsageError(`${what} is longer than ${maxLength} characters`);
-  return trimmed;
+  if (!text.trim()) throw new UsageError(`${what} must not be empty`);
+  if (text.includes("\u0000")) throw new UsageError(`${what} must not contain a NUL character`);
+  if (!text.isWellFormed()) throw new UsageError(`${what} is not valid Unicode`);
+  if ([...text].length > maxLength) throw new UsageError(`${what} is longer than ${maxLength} characters`);
+  return text;
 }
 
 /** Who resolves: git's user.name, else the login name, else "operator". */
@@ -171,10 +178,11 @@ try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
   if (error instanceof UsageError) {
-    process.stderr.write(`ops: ${error.message}\n\n${USAGE}\n`);
+    process.stderr.write(`ops: ${terminalLines(error.message)}\n\n${USAGE}\n`);
     process.exitCode = 2;
   } else if (error instanceof D1Failure) {
-    process.stderr.write(`ops: ${error.message}\n`);
+    // Wrangler's own text can echo the SQL, and with it a value.
+    process.stderr.write(`ops: ${terminalLines(error.message)}\n`);
     process.exitCode = 1;
   } else {
     throw error;

@@ -1,5 +1,8 @@
 // npm run orders: what happened, read from the local D1 of `npm run dev`: orders with their
-// status and invoice, product stock, and the latest webhook events.
+// status and invoice, product stock, and the latest webhook events. Names, emails and errors
+// come from outside (customers, other tools, Postmark): each cell is printed terminal-safe
+// (scripts/lib/terminalText.mjs) by alignColumns, never raw through console.table.
+import { alignColumns } from "./lib/terminalTable.mjs";
 import { queryLocal } from "./lib/wrangler.mjs";
 
 const limit = Number(process.argv[2] ?? 10);
@@ -16,9 +19,20 @@ const events = queryLocal(`
   FROM webhook_events e LEFT JOIN orders o ON o.id = e.order_id
   ORDER BY e.id DESC LIMIT ${limit}`);
 
-console.log("\nOrders");
-console.table(orders);
-console.log("Products");
-console.table(products);
-console.log(`Last ${limit} webhook events`);
-console.table(events);
+/** The rows as aligned columns under their names, one line each. */
+function printTable(title, rows) {
+  console.log(`\n${title}`);
+  if (rows.length === 0) {
+    console.log("  (none)");
+    return;
+  }
+  const header = Object.keys(rows[0]);
+  const table = alignColumns(header, rows.map((row) => header.map((key) => (row[key] === null ? "" : String(row[key])))));
+  console.log(`  ${table.header}`);
+  for (const line of table.rows) console.log(`  ${line}`);
+}
+
+printTable("Orders", orders);
+printTable("Products", products);
+printTable(`Last ${limit} webhook events`, events);
+console.log("");

@@ -4,8 +4,8 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ANSWERS, postmark } from "./support/fakePostmark";
-import { confirmedOrderWithInvoice, invoiceJob, runQueue } from "./support/invoices";
-import { attentionOf, createOrder, createProduct, deliver, runCron } from "./support/shop";
+import { captureQueue, confirmedOrderWithInvoice, invoiceJob, runQueue } from "./support/invoices";
+import { attentionOf, createOrder, createProduct, deliver, deliverWithEnv, runCron, webhookRequest } from "./support/shop";
 
 beforeEach(() => postmark.reset());
 const HOUR = 60 * 60_000;
@@ -93,6 +93,52 @@ describe("the attention list", () => {
     await resolve(item!.id, "ada", "Postmark support ticket open");
     await runCron(Date.now(), quiet);
     expect(await attentionOf(o.id)).toHaveLength(1);
+  });
+
+  it("a not_found item settles when the order turns up stored upper-case and a retry confirms it", async () => {
+    const p = await createProduct({ stock: 5, reserved: 1 });
+    const id = crypto.randomUUID();
+    // The provider pays before the shop has written the order: 404, and an item to refund it.
+    expect((await deliver({ order_id: id, status: "paid" })).status).toBe(404);
+    expect(await attentionOf(id)).toMatchObject([{ kind: "not_found", resolved_at: null }]);
+
+    // The shop writes it late, with its id in upper case (as some tools store UUIDs).
+    const stored = id.toUpperCase();
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO orders (id, order_number, status, customer_email, customer_name) VALUES (?, ?, 'AWAITING_PAYMENT', 'late@example.test', 'Late Order')").bind(
+        stored,
+        900_000 + Math.floor(Math.random() * 90_000),
+      ),
+      env.DB.prepare("INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents) VALUES (?, ?, 1, 1999)").bind(stored, p),
+    ]);
+    // The invoice job stays with the test: no real queue message outlives it.
+    const { queue } = captureQueue();
+    const retry = await deliverWithEnv({ INVOICE_QUEUE: queue }, webhookRequest({ order_id: id, status: "paid" }));
+    expect(await retry.json()).toMatchObject({ outcome: "confirmed" });
+    expect(await attentionOf(id)).toMatchObject([{ kind: "not_found", resolved_by: "system" }]);
+    expect((await attentionOf(id))[0]!.resolution_note).toMatch(/^settled: the order was confirmed by delivery /);
+  });
+
+  it("a resent invoice older than an hour is not stuck the minute after; an hour after the resend it is", async () => {
+    const { order: o, invoiceId } = await confirmedOrderWithInvoice();
+    postmark.answerNext(ANSWERS.inactiveRecipient);
+    await runQueue("invoice-emails", [invoiceJob(invoiceId)]);
+    // Confirmed and failed three hours ago.
+    await env.DB.prepare("UPDATE invoices SET created_at = ? WHERE id = ?").bind(Date.now() - 3 * HOUR, invoiceId).run();
+    // What `npm run ops -- resend-invoice` writes (scripts/lib/ops/resendInvoice.mjs).
+    const resentAt = Date.now();
+    await env.DB.prepare(
+      "UPDATE invoices SET status = 'PENDING', last_error = NULL, attempts = 0, lease_until = NULL, lease_token = NULL, next_attempt_at = ?, outbox_since = ?, updated_at = ? WHERE id = ? AND status = 'FAILED'",
+    )
+      .bind(resentAt, resentAt, resentAt, invoiceId)
+      .run();
+    const quiet = { INVOICE_QUEUE: { sendBatch: async () => {}, send: async () => {} } as unknown as Queue };
+
+    await runCron(resentAt + 60_000, quiet);
+    expect((await attentionOf(o.id)).map((i) => i.kind)).toEqual(["invoice_failed"]);
+
+    await runCron(resentAt + HOUR + 60_000, quiet);
+    expect((await attentionOf(o.id)).map((i) => i.kind)).toEqual(["invoice_failed", "invoice_stuck"]);
   });
 
   it("a cause that a confirmation settles raises nothing once the order is confirmed (a retry won the race)", async () => {

@@ -22,6 +22,34 @@ async function refundItem() {
   return { orderId: id, orderNumber, itemId: item!.id };
 }
 
+/** The test's D1, except that a batch holding a statement whose SQL matches `pattern` fails as D1 fails. */
+function refusing(pattern: RegExp): D1Database {
+  const sqlOf = new WeakMap<object, string>();
+  return new Proxy(env.DB, {
+    get(target, prop) {
+      if (prop === "prepare") {
+        return (query: string) => {
+          const statement = target.prepare(query);
+          // bind() returns a new statement: remember the SQL of that one too.
+          const bind = statement.bind.bind(statement);
+          statement.bind = (...values: unknown[]) => {
+            const bound = bind(...values);
+            sqlOf.set(bound, query);
+            return bound;
+          };
+          sqlOf.set(statement, query);
+          return statement;
+        };
+      }
+      if (prop === "batch") {
+        return (statements: D1PreparedStatement[]) =>
+          statements.some((s) => pattern.test(sqlOf.get(s) ?? "")) ? Promise.reject(new Error("D1_ERROR: Network connection lost.")) : target.batch(statements);
+      }
+      return Reflect.get(target, prop);
+    },
+  });
+}
+
 const alertsFor = (itemId: number) => postmark.received.filter((e) => e.body.Metadata?.attention_item === String(itemId));
 
 describe("operator alerts", () => {
@@ -76,6 +104,25 @@ describe("operator alerts", () => {
     expect((await attentionOf(id))[0]).toMatchObject({ alert_sent_at: null, resolved_at: null });
     await runQueue("invoice-emails", [{ kind: "alert", itemId: item!.id }], ALERTS, 2);
     expect(alertsFor(item!.id)).toHaveLength(1);
+  });
+
+  it("a sent-alert write that D1 refuses after Postmark accepted: acked, lease kept, one email however often it is redelivered", async () => {
+    const { itemId } = await refundItem();
+    const result = await runQueue("invoice-emails", [{ kind: "alert", itemId }], { ...ALERTS, DB: refusing(/SET alert_sent_at/) } as Partial<Env>);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(result.retryMessages).toEqual([]);
+    expect(alertsFor(itemId)).toHaveLength(1);
+    const row = await env.DB.prepare("SELECT alert_sent_at, alert_lease_until FROM attention_items WHERE id = ?")
+      .bind(itemId)
+      .first<{ alert_sent_at: number | null; alert_lease_until: number | null }>();
+    expect(row!.alert_sent_at).toBeNull();
+    expect(row!.alert_lease_until).toBeGreaterThan(Date.now());
+    // A redelivery, and the cron, meanwhile find the lease held and send nothing.
+    await runQueue("invoice-emails", [{ kind: "alert", itemId }], ALERTS, 2);
+    const { queue, jobs } = captureQueue();
+    await runCron(Date.now(), { ...ALERTS, INVOICE_QUEUE: queue });
+    expect(jobs).not.toContainEqual({ kind: "alert", itemId });
+    expect(alertsFor(itemId)).toHaveLength(1);
   });
 
   it("an item settled before its alert went out is not emailed", async () => {

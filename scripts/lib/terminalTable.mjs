@@ -1,9 +1,11 @@
 // Human output of the operator's CLI: aligned columns and colour, the colour only when
 // stdout is a terminal and NO_COLOR is not set (https://no-color.org), so a pipe or a log
-// file gets plain text.
+// file gets plain text. Every cell and every coloured text goes through terminalText first:
+// values from the database (names, emails, errors, notes) never reach the terminal raw.
+import { terminalText } from "./terminalText.mjs";
 
 const useColour = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-const ansi = (code) => (text) => (useColour ? `\u001b[${code}m${text}\u001b[0m` : String(text));
+const ansi = (code) => (text) => (useColour ? `\u001b[${code}m${terminalText(text)}\u001b[0m` : terminalText(text));
 
 export const colour = {
   bold: ansi("1"),
@@ -14,23 +16,27 @@ export const colour = {
   cyan: ansi("36"),
 };
 
-// eslint-disable-next-line no-control-regex
-const visibleLength = (text) => [...String(text).replace(/\u001b\[[0-9;]*m/g, "")].length;
+const visibleLength = (text) => [...text].length;
 
 /**
- * Lines of `rows` (arrays of cells, already coloured or not) in columns padded to the
- * widest cell; `header` (plain text) is printed bold above them. The last column is not
- * padded, so no line ends in spaces.
+ * Lines of `rows` (arrays of plain cells) in columns padded to the widest cell; `header` is
+ * printed bold above them. `paint(text, row, column)` colours a cell after it is made safe
+ * and measured. The last column is not padded, so no line ends in spaces.
  */
-export function alignColumns(header, rows, { gap = "  " } = {}) {
-  const all = [header, ...rows];
-  const widths = header.map((_, c) => Math.max(...all.map((row) => visibleLength(row[c] ?? ""))));
-  const line = (row, paint = (s) => s) =>
+export function alignColumns(header, rows, { gap = "  ", paint = (text) => text } = {}) {
+  const safeHeader = header.map((cell) => terminalText(cell));
+  const safeRows = rows.map((row) => row.map((cell) => terminalText(cell)));
+  const all = [safeHeader, ...safeRows];
+  const widths = safeHeader.map((_, c) => Math.max(...all.map((row) => visibleLength(row[c] ?? ""))));
+  const line = (row, painter) =>
     row
-      .map((cell, c) => {
-        const text = String(cell ?? "");
-        return c === row.length - 1 ? paint(text) : paint(text) + " ".repeat(widths[c] - visibleLength(text));
+      .map((text, c) => {
+        const painted = painter(text, c);
+        return c === row.length - 1 ? painted : painted + " ".repeat(widths[c] - visibleLength(text));
       })
       .join(gap);
-  return { header: line(header, colour.bold), rows: rows.map((row) => line(row)) };
+  return {
+    header: line(safeHeader, (text) => colour.bold(text)),
+    rows: safeRows.map((row, r) => line(row, (text, c) => paint(text, r, c))),
+  };
 }

@@ -31,7 +31,7 @@ export const ATTENTION_KINDS = {
   unmatched_payment: { source: "event", key: "delivery", settledByConfirmation: false },
   /** The invoice email ended FAILED. Settled when a resend reaches SENT. */
   invoice_failed: { source: "invoice", key: "invoice", settledByConfirmation: false },
-  /** The invoice email is still PENDING an hour after confirmation. Settled by SENT or FAILED. */
+  /** The invoice email is still PENDING an hour after it went into the outbox. Settled by SENT or FAILED. */
   invoice_stuck: { source: "invoice", key: "invoice", settledByConfirmation: false },
 } as const;
 
@@ -65,13 +65,20 @@ export const raiseForEvent = (requestId: unknown) => sql`
     AND NOT (e.outcome IN (${list(settledByConfirmation)}) AND COALESCE(e.order_status, '') IN ('CONFIRMED', 'SHIPPED', 'DELIVERED'))
   ON CONFLICT (key) WHERE resolved_at IS NULL DO NOTHING`;
 
-/** A confirmation settles the items that were only waiting for it (the payment went through). */
+/**
+ * A confirmation settles the items that were only waiting for it (the payment went through).
+ * The confirming event names the order's id as stored, which another tool may have written
+ * upper-case; a not_found item was raised before the order existed, under the id the
+ * delivery named, which the webhook normalises to lower case. Both forms are matched.
+ */
 export const settleOnConfirmation = (requestId: unknown, now: unknown) => sql`
   UPDATE attention_items
   SET resolved_at = ${now}, resolved_by = 'system',
       resolution_note = 'settled: the order was confirmed by delivery ' || ${requestId}
   WHERE resolved_at IS NULL AND kind IN (${list(settledByConfirmation)})
-    AND order_id = (SELECT order_id FROM webhook_events WHERE request_id = ${requestId} AND outcome = 'confirmed')`;
+    AND order_id IN (
+      (SELECT order_id FROM webhook_events WHERE request_id = ${requestId} AND outcome = 'confirmed'),
+      (SELECT lower(order_id) FROM webhook_events WHERE request_id = ${requestId} AND outcome = 'confirmed'))`;
 
 /** Raises invoice_failed for an invoice that is FAILED now, and retires its invoice_stuck. */
 export const raiseInvoiceFailed = (invoiceId: number, now: number) => [
@@ -89,15 +96,19 @@ export const settleInvoiceItems = (invoiceId: number, now: number, kinds: Attent
   WHERE invoice_id = ${invoiceId} AND resolved_at IS NULL AND kind IN (${list(kinds)})`;
 
 /**
- * The cron's check: invoices still PENDING an hour after confirmation. An invoice that has
- * had an invoice_stuck item (open or resolved by a human) does not raise another.
+ * The cron's check: invoices still PENDING an hour after their email went into the outbox:
+ * at confirmation, or at the last `npm run ops -- resend-invoice` (outbox_since), so a
+ * resend of an old invoice is not "stuck" the minute after. An invoice that has had an
+ * invoice_stuck item since then (open or resolved by a human) does not raise another.
  */
 export const raiseStuckInvoices = (now: number) => sql`
   INSERT INTO attention_items (kind, key, order_id, invoice_id, detail, created_at)
   SELECT 'invoice_stuck', 'invoice_stuck:' || i.id, i.order_id, i.id, i.last_error, ${now}
   FROM invoices i
-  WHERE i.status = 'PENDING' AND i.created_at <= ${now - INVOICE_STUCK_AFTER_MS}
-    AND NOT EXISTS (SELECT 1 FROM attention_items a WHERE a.invoice_id = i.id AND a.kind = 'invoice_stuck')
+  WHERE i.status = 'PENDING' AND COALESCE(i.outbox_since, i.created_at) <= ${now - INVOICE_STUCK_AFTER_MS}
+    AND NOT EXISTS (
+      SELECT 1 FROM attention_items a
+      WHERE a.invoice_id = i.id AND a.kind = 'invoice_stuck' AND a.created_at >= COALESCE(i.outbox_since, i.created_at))
   LIMIT 100
   ON CONFLICT (key) WHERE resolved_at IS NULL DO NOTHING
   RETURNING id`;

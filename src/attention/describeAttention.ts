@@ -39,16 +39,85 @@ function parseDetail(detail: string | null): unknown {
   }
 }
 
+/** Where the operator finds a payment: the provider's own records, by name when we know it. */
+function providerPlace(provider: string | null): string {
+  return provider === "stripe" ? "the Stripe dashboard" : "your payment provider's records";
+}
+
+/** "Stripe payment pi_..." for the item's delivery, or "" when the provider gave no reference. */
+function paymentRef(row: AttentionRow): string {
+  if (!row.provider_ref) return "";
+  return row.provider === "stripe" ? `Stripe payment ${row.provider_ref}` : `payment ${row.provider_ref}`;
+}
+
+/**
+ * A data_error in the shop's words. The reason is what the database refused (a trigger of
+ * migration 0002, a UNIQUE index, a CHECK), recorded by src/orders/applyPayment.ts: each
+ * cause the code can record gets what happened and what to do; anything else is shown as
+ * the database said it, for whoever corrects the rows.
+ */
+function explainDataError(reason: string, order: string, ref: string | number, refund: string): { happened: string; action: string } {
+  const story = `npm run ops -- order ${ref}`;
+  if (/invoices\.order_id/.test(reason)) {
+    return {
+      happened:
+        `${order} was paid, but it had been paid and invoiced before and was then put back to awaiting payment ` +
+        `(by hand or by another tool); confirming it again would invoice it twice, so nothing changed`,
+      action:
+        `see its story (${story}); if this is the payment that confirmed it before, set the order back to CONFIRMED ` +
+        `and nothing else is needed; if it is a second payment, ${refund} and set the order back to CONFIRMED`,
+    };
+  }
+  if (/invoices\.(?:series|seq|number)/.test(reason)) {
+    return {
+      happened: `${order} was paid, but the next invoice number of its series is already taken by an invoice written outside this service`,
+      action: `remove or renumber that invoice (the invoices row of the series with the highest number); the provider's next retry confirms ${order}, or ${refund}`,
+    };
+  }
+  if (/quantity or unit price|^order_items:/.test(reason)) {
+    return {
+      happened: `${order} was paid, but one of its lines has a quantity or a unit price that is not a whole number in range (written by another tool), so it was not confirmed`,
+      action: `correct that line of ${order} (quantity: a whole number from 1; unit_price_cents: whole cents); the provider's next retry confirms it, or ${refund}`,
+    };
+  }
+  if (/^products:/.test(reason)) {
+    return {
+      happened: `${order} was paid, but a product on it has a stock, reserved count or price that is not a whole number (written by another tool), so it was not confirmed`,
+      action: `correct that product's stock, stock_reserved or price_cents to whole numbers; the provider's next retry confirms ${order}, or ${refund}`,
+    };
+  }
+  return {
+    happened: `${order} was paid, but its data breaks a rule of the database, so it was not confirmed (the database said: ${reason})`,
+    action: `have whoever maintains the shop's data correct ${order} (${story}); the provider's next retry confirms it, or ${refund}`,
+  };
+}
+
+/** What to fix before resending an invoice, from the reason its email failed. */
+function invoiceFix(error: string | null, row: AttentionRow, order: string): string {
+  if (error && /customer_email/.test(error)) {
+    return `correct the customer's address (the customer_email of ${order}, now "${row.customer_email ?? ""}") to one email address`;
+  }
+  if (error && /ErrorCode 406|inactive/i.test(error)) {
+    return `Postmark marked ${row.customer_email ?? "the address"} inactive (an earlier bounce or spam complaint): confirm the address with the customer, then reactivate it in Postmark or correct the customer_email of ${order}`;
+  }
+  if (error && /POSTMARK_SERVER_TOKEN|ErrorCode (?:10|400|401|405|412|413)\b/.test(error)) {
+    return "fix the Postmark setting named above (token, sender signature or account)";
+  }
+  return "fix the cause above";
+}
+
 export function describeAttention(row: AttentionRow): { happened: string; action: string } {
   const order = row.order_number !== null ? `order ${row.order_number}` : `order ${row.order_id ?? "(unknown)"}`;
+  const ref = row.order_number ?? row.order_id ?? "";
   const customer = row.customer_email ?? "the customer";
   const total = formatMoney(row.order_total_cents, row.currency);
   const detail = parseDetail(row.detail);
-  const where = row.provider_ref ? ` (${row.provider} payment ${row.provider_ref})` : "";
+  const payment = paymentRef(row);
+  const where = payment ? ` (${payment})` : "";
   switch (row.kind) {
     case "refund_required":
       return {
-        happened: `payment arrived for ${order}, which was already cancelled${where}`,
+        happened: `a payment arrived for ${order} after it had been cancelled (its reservation ran out)${where}`,
         action: `refund ${total} to ${customer}, ${order}: the order was cancelled when the payment arrived`,
       };
     case "insufficient_stock": {
@@ -79,14 +148,11 @@ export function describeAttention(row: AttentionRow): { happened: string; action
     }
     case "not_found":
       return {
-        happened: `a payment arrived for order id ${row.order_id ?? "(none)"}, which is not in the database${where}; the provider retries for a while`,
-        action: `if the order should exist, create it (the provider's next retry confirms it); otherwise find the payment in the ${row.provider ?? "provider"}'s dashboard and refund it`,
+        happened: `a payment arrived for order id ${row.order_id ?? "(none)"}, and the shop has no such order${where}; the provider retries for a while`,
+        action: `if the order should exist, create it with that id (the provider's next retry confirms it); otherwise find the payment in ${providerPlace(row.provider)} and refund it`,
       };
     case "data_error":
-      return {
-        happened: `${order} could not be confirmed: its rows break a rule (${typeof detail === "string" ? detail : "invalid data"})`,
-        action: `fix the rows of ${order} (npm run ops -- order ${row.order_number ?? row.order_id}); the provider's next retry confirms it, or refund ${total} to ${customer}`,
-      };
+      return explainDataError(typeof detail === "string" ? detail : String(row.detail ?? "invalid data"), order, ref, `refund ${total} to ${customer}`);
     case "amount_mismatch": {
       const d = (detail ?? {}) as { paid_cents?: number; paid_currency?: string; order_cents?: number; order_currency?: string };
       const paid = formatMoney(d.paid_cents, d.paid_currency);
@@ -101,18 +167,20 @@ export function describeAttention(row: AttentionRow): { happened: string; action
       const d = (detail ?? {}) as { reason?: string; amount_cents?: number; currency?: string };
       return {
         happened: `a payment${d.amount_cents !== undefined ? ` of ${formatMoney(d.amount_cents, d.currency)}` : ""} names no order we can find${where}: ${d.reason ?? "no order id"}`,
-        action: `find the payment${row.provider_ref ? ` ${row.provider_ref}` : ""} in the ${row.provider ?? "provider"} dashboard and match it to an order, or refund it`,
+        action: `find the payment${row.provider_ref ? ` ${row.provider_ref}` : ""} in ${providerPlace(row.provider)} and match it to an order, or refund it`,
       };
     }
-    case "invoice_failed":
+    case "invoice_failed": {
+      const error = typeof detail === "string" ? detail : null;
       return {
-        happened: `the invoice email ${row.invoice_number ?? ""} for ${order} failed: ${typeof detail === "string" ? detail : "unknown error"}`,
-        action: `fix the cause, then: npm run ops -- resend-invoice ${row.invoice_number ?? row.invoice_id}`,
+        happened: `the invoice email ${row.invoice_number ?? ""} for ${order} could not be sent: ${error ?? "unknown error"}`,
+        action: `${invoiceFix(error, row, order)}, then: npm run ops -- resend-invoice ${row.invoice_number ?? row.invoice_id}`,
       };
+    }
     case "invoice_stuck":
       return {
-        happened: `the invoice email ${row.invoice_number ?? ""} for ${order} is still unsent an hour after the payment${typeof detail === "string" ? `: ${detail}` : ""}`,
-        action: `check the Postmark token and sender (npm run ops -- order ${row.order_number ?? row.order_id}); it is retried on its own`,
+        happened: `the invoice email ${row.invoice_number ?? ""} for ${order} is still unsent an hour after it was due${typeof detail === "string" ? `; last error: ${detail}` : ""}`,
+        action: `check the Postmark token and sender (npm run ops -- order ${ref}); it keeps being retried on its own`,
       };
   }
 }

@@ -5,7 +5,8 @@
 // The item's alert_* columns are the ledger, as the invoice row is for invoices: a lease
 // claimed by one guarded UPDATE lets one sender through, alert_sent_at is final, so a
 // repeated or concurrent message sends nothing more. An item settled before its alert went
-// out (a not_ready that the next retry confirmed) is not sent at all.
+// out (a not_ready that the next retry confirmed) is not sent at all. Once the mailer has
+// accepted an alert, nothing in this attempt releases the lease (see recordAlertSent).
 import { sql } from "drizzle-orm";
 import { rowsOf, runBatch } from "../db/client";
 import { MailDeliveryError, type Mailer } from "../mail/mailer";
@@ -22,6 +23,8 @@ const REENQUEUE_EVERY_MS = 5 * 60_000;
 
 export type AlertOutcome =
   | { kind: "sent"; messageId: string }
+  /** Postmark accepted the alert but D1 would not record it: acked, the lease kept. */
+  | { kind: "sent_unrecorded"; messageId: string; error: string }
   | { kind: "skipped"; reason: string }
   | { kind: "failed_retryable"; error: string }
   | { kind: "failed_permanently"; error: string };
@@ -57,15 +60,9 @@ export async function sendAlert(d1: D1Database, mailer: Mailer, itemId: number, 
     metadata: { attention_item: String(item.id) },
   };
 
+  let messageId: string;
   try {
-    const { messageId } = await mailer.send(email);
-    await runBatch(d1, [
-      sql`UPDATE attention_items
-          SET alert_sent_at = ${Date.now()}, alert_message_id = ${messageId}, alert_error = NULL,
-              alert_lease_until = NULL, alert_lease_token = NULL
-          WHERE id = ${itemId}`,
-    ]);
-    return { kind: "sent", messageId };
+    ({ messageId } = await mailer.send(email));
   } catch (error) {
     const message = errorMessage(error).slice(0, 500);
     const final = error instanceof MailDeliveryError && error.kind === "final";
@@ -76,6 +73,35 @@ export async function sendAlert(d1: D1Database, mailer: Mailer, itemId: number, 
           WHERE id = ${itemId} AND alert_lease_token = ${token}`,
     ]);
     return final ? { kind: "failed_permanently", error: message } : { kind: "failed_retryable", error: message };
+  }
+
+  // Postmark has accepted the email: from here on this attempt must never lead to another
+  // send (the invoice's rule, src/documents/sendInvoice.ts). A failing write is retried in
+  // place; if D1 still refuses, the lease is kept, not released, and the message acked, so
+  // the alert could go out again only after the lease and the cron's next enqueue.
+  try {
+    await recordAlertSent(d1, itemId, messageId);
+    return { kind: "sent", messageId };
+  } catch (error) {
+    return { kind: "sent_unrecorded", messageId, error: errorMessage(error).slice(0, 500) };
+  }
+}
+
+async function recordAlertSent(d1: D1Database, itemId: number, messageId: string, attempts = 3): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // Guarded on nothing but the item: the email went out whoever holds the lease now.
+      await runBatch(d1, [
+        sql`UPDATE attention_items
+            SET alert_sent_at = ${Date.now()}, alert_message_id = ${messageId}, alert_error = NULL,
+                alert_lease_until = NULL, alert_lease_token = NULL
+            WHERE id = ${itemId}`,
+      ]);
+      return;
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * 3 ** attempt));
+    }
   }
 }
 

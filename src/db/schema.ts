@@ -115,6 +115,12 @@ export const invoices = sqliteTable(
     /** Last time the sweeper re-enqueued this invoice. */
     enqueuedAt: integer("enqueued_at"),
     /**
+     * When the email last went into the outbox for a human's reason: NULL means at
+     * created_at (the confirmation); `npm run ops -- resend-invoice` sets it. The hour after
+     * which invoice_stuck is raised counts from here, not from the invoice's date.
+     */
+    outboxSince: integer("outbox_since"),
+    /**
      * When the next attempt is due (unix ms): set at confirmation, at each claim (past the
      * lease) and at each retryable failure (past its backoff). The sweeper re-enqueues only
      * rows that are overdue, so it never cuts a retry's backoff short. NULL once final.

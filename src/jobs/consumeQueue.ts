@@ -168,6 +168,7 @@ async function consumeAlert(
       return message.retry({ delaySeconds });
     }
     if (outcome.kind === "failed_permanently") log.error("alert_failed", { ...fields, error: outcome.error });
+    else if (outcome.kind === "sent_unrecorded") log.error("alert_sent_unrecorded", { ...fields, ...outcome, action: "the alert went out; nothing to do unless it arrives twice" });
     else log.info(outcome.kind === "sent" ? "alert_sent" : "alert_skipped", { ...fields, ...outcome });
     message.ack();
   } catch (error) {

@@ -132,14 +132,17 @@ afterAll(() => {
 });
 
 describe("the SQL literals of the CLI", () => {
-  it("quotes text with every ' doubled and refuses what it cannot store faithfully", () => {
-    expect(sqlLiteral.sqlString("refunded")).toBe("'refunded'");
-    expect(sqlLiteral.sqlString("Ada's; DROP TABLE orders; --")).toBe("'Ada''s; DROP TABLE orders; --'");
-    expect(sqlLiteral.sqlString("''")).toBe("''''''");
-    expect(sqlLiteral.sqlString("back\\slash \"double\" 山田")).toBe("'back\\slash \"double\" 山田'");
+  it("writes text as the hex of its UTF-8 bytes, which no statement splitter can cut, and refuses what it cannot store faithfully", () => {
+    expect(sqlLiteral.sqlString("refunded")).toBe("CAST(X'726566756E646564' AS TEXT)");
+    expect(sqlLiteral.sqlString("a; b")).toBe("CAST(X'613B2062' AS TEXT)");
+    expect(sqlLiteral.sqlString("")).toBe("CAST(X'' AS TEXT)");
+    expect(sqlLiteral.sqlString("山")).toBe("CAST(X'E5B1B1' AS TEXT)");
+    // Nothing of the text is left in the statement for a splitter or a parser to read.
+    expect(sqlLiteral.sqlString("Ada's; DROP TABLE orders; -- BEGIN TRANSACTION; COMMIT;")).toMatch(/^CAST\(X'[0-9A-F]+' AS TEXT\)$/);
     expect(() => sqlLiteral.sqlString("x".repeat(501))).toThrow(/longer than 500/);
-    expect(sqlLiteral.sqlString("山".repeat(500))).toHaveLength(502);
+    expect(sqlLiteral.sqlString("山".repeat(500))).toHaveLength("CAST(X'' AS TEXT)".length + 500 * 6);
     expect(() => sqlLiteral.sqlString("a\u0000b")).toThrow(/NUL/);
+    expect(() => sqlLiteral.sqlString("a\ud800b")).toThrow(/lone surrogate/);
     expect(() => sqlLiteral.sqlString(42)).toThrow(TypeError);
     expect(sqlLiteral.sqlInteger(1042)).toBe("1042");
     expect(() => sqlLiteral.sqlInteger(1.5)).toThrow();
@@ -167,9 +170,15 @@ describe("npm run ops", () => {
     const kinds = [...out.matchAll(/^\d+\s+\d+ (?:s|min|h|d) ago\s+(\w+)/gm)].map((m) => m[1]);
     expect(kinds).toEqual(["not_ready", "invoice_failed", "refund_required"]);
     expect(out).toMatch(/^\d+\s+2 h ago\s+refund_required\s+1042\s+ada@example\.com\s+56\.30 EUR$/m);
-    expect(out).toContain("    happened: payment arrived for order 1042, which was already cancelled (stripe payment pi_3QxRefund1042)");
+    expect(out).toContain("    happened: a payment arrived for order 1042 after it had been cancelled (its reservation ran out) (Stripe payment pi_3QxRefund1042)");
     expect(out).toContain("    do: refund 56.30 EUR to ada@example.com, order 1042: the order was cancelled when the payment arrived");
-    expect(out).toContain(`    do: fix the cause, then: npm run ops -- resend-invoice ${FAILED_NUMBER}`);
+    expect(out).toContain(
+      `    do: Postmark marked inactive@example.com inactive (an earlier bounce or spam complaint): confirm the address with the customer, ` +
+        `then reactivate it in Postmark or correct the customer_email of order 1044, then: npm run ops -- resend-invoice ${FAILED_NUMBER}`,
+    );
+    // A command that can be copied as it is: the newest open item's id, no <placeholder> for a shell to redirect.
+    expect(out).toMatch(/^When one is done, settle it by its ID: npm run ops -- resolve \d+ --note "what you did"$/m);
+    expect(out).not.toContain("<id>");
     expect(out).toMatch(/^\d+\s+\d+ min ago\s+not_ready\s+1043\s+grace@example\.com\s+18\.00 EUR$/m);
     // Not a terminal: no colour codes.
     expect(out).not.toContain("\u001b[");
@@ -216,11 +225,13 @@ describe("npm run ops", () => {
     expect(run.stdout).toContain(`${FAILED_NUMBER} is back in the outbox; the sweeper sends it within a minute (the cron runs every minute)`);
     const [invoice] = await queryD1<Record<string, unknown>>(
       persistTo,
-      `SELECT i.status, i.attempts, i.last_error, i.lease_until, i.next_attempt_at,
+      `SELECT i.status, i.attempts, i.last_error, i.lease_until, i.next_attempt_at, i.outbox_since,
          (SELECT resolved_at FROM attention_items WHERE invoice_id = i.id) AS item_resolved_at
        FROM invoices i WHERE number = '${FAILED_NUMBER}'`,
     );
     expect(invoice).toMatchObject({ status: "PENDING", attempts: 0, last_error: null, lease_until: null, item_resolved_at: null });
+    // invoice_stuck counts its hour from the resend, not from the invoice's date two hours ago.
+    expect(invoice!.outbox_since).toBe(invoice!.next_attempt_at);
     expect(invoice!.next_attempt_at as number).toBeGreaterThanOrEqual(NOW);
     expect(invoice!.next_attempt_at as number).toBeLessThanOrEqual(Date.now());
   }, TEST_TIMEOUT_MS);
@@ -256,7 +267,7 @@ describe("npm run ops", () => {
     const lines = [
       "order created",
       "order cancelled",
-      `stripe delivery "paid" -> refund_required (HTTP 200, order was CANCELLED), delivery ${REFUND_DELIVERY}, payment pi_3QxRefund1042`,
+      `Stripe event "paid" -> refund_required (HTTP 200, order was CANCELLED), delivery ${REFUND_DELIVERY}, payment pi_3QxRefund1042`,
       "needs attention #",
       "resolved by Grace O'Neil: refunded in the provider dashboard",
     ];
@@ -284,7 +295,7 @@ describe("npm run ops", () => {
     const human = await ops(["order", FAILED_INVOICE_ORDER.toUpperCase()]);
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toMatch(/^Order 1044 {2}CONFIRMED/);
-    expect(human.stdout).toContain(`generic delivery "paid" -> confirmed (HTTP 200, order was AWAITING_PAYMENT)`);
+    expect(human.stdout).toContain(`webhook delivery "paid" -> confirmed (HTTP 200, order was AWAITING_PAYMENT)`);
     expect(human.stdout).toContain(`invoice ${FAILED_NUMBER} allocated`);
     expect(human.stdout).toContain("needs attention #");
     expect(human.stdout).toContain("invoice_failed");
@@ -343,5 +354,161 @@ describe("npm run ops", () => {
     expect(run.stdout).toBe("");
     expect(run.stderr).toContain("not logged in: run `npx wrangler login`");
     expect(run.stderr).not.toMatch(/\n\s+at /);
+  }, TEST_TIMEOUT_MS);
+});
+
+// Values from outside (a customer's name and address, a provider's ids, an error, a note)
+// reach the operator's terminal. Each is printed visibly escaped, never raw; --json keeps
+// the exact value; and what the operator types is stored exactly as typed.
+describe("npm run ops with hostile values", () => {
+  const HOSTILE_ORDER = "6f1c1f0e-3b9a-4c1d-9a53-0d5e0f6b1046";
+  const HOSTILE_NUMBER = "INV-2026-000003";
+  /** Sets the window title, rings, clears the screen and prints a red fake all-clear. */
+  const NAME = "\u001b]0;pwned\u0007\u001b[2J\u001b[31mFAKE: nothing needs you\u001b[0m";
+  const EMAIL = "mallory\u202e@example.com";
+  const DELIVERY = "evt_\u001b[2Jx";
+  const REF = "pi_\u202eevil";
+  const DETAIL = "weird\u001b[31m\u0007 rule\nforged line";
+  const ADDRESS_ERROR = "customer_email is not exactly one valid email address: fix it on the order, then `npm run ops -- resend-invoice`";
+  /** Anything a terminal would obey (a newline is checked separately: lines are ours). */
+  // eslint-disable-next-line no-control-regex
+  const UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+  const text = (value: string) => sqlLiteral.sqlString(value);
+  const noteKey = (n: number) => `refund_required:${HOSTILE_ORDER}:note-${n}`;
+  const NOTE_KEYS = () => NOTES.map((_, n) => `'${noteKey(n)}'`).join(", ");
+  const NOTES = [
+    "refunded; ran BEGIN TRANSACTION; x; COMMIT; done",
+    "it's \"done\"; DROP TABLE attention_items; --",
+    "line one\nline two\n\ttabbed; END; BEGIN; /* not a comment */ -- nor this",
+    "  spaces kept  ",
+    "back\\slash \\x1B literal, 山田太郎 Łukasz 🧾, ROLLBACK;",
+  ];
+
+  beforeAll(async () => {
+    await runWrangler([
+      "d1", "execute", "DB", "--local", "--persist-to", persistTo, "--command",
+      `INSERT INTO orders (id, order_number, status, customer_email, customer_name, currency, confirmed_at, created_at, updated_at) VALUES
+         ('${HOSTILE_ORDER}', 1046, 'CONFIRMED', ${text(EMAIL)}, ${text(NAME)}, 'EUR', ${NOW - 3 * HOUR}, ${NOW - 4 * HOUR}, ${NOW - 3 * HOUR});
+       INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents) VALUES ('${HOSTILE_ORDER}', 1, 1, 2515);
+       INSERT INTO webhook_events (received_at, request_id, delivery_id, order_id, payment_status, order_status, outcome, http_status, detail, provider, provider_ref) VALUES
+         (${NOW - 3 * HOUR}, 'req-hostile-1046', ${text(DELIVERY)}, '${HOSTILE_ORDER}', 'paid', 'AWAITING_PAYMENT', 'data_error', 422, ${text(DETAIL)}, 'stripe', ${text(REF)});
+       INSERT INTO attention_items (kind, key, order_id, event_id, detail, created_at)
+         SELECT 'data_error', 'data_error:' || order_id, order_id, id, detail, received_at FROM webhook_events WHERE request_id = 'req-hostile-1046';
+       INSERT INTO invoices (order_id, series, seq, number, status, attempts, last_error, created_at, updated_at) VALUES
+         ('${HOSTILE_ORDER}', 'INV-2026', 3, '${HOSTILE_NUMBER}', 'FAILED', 1, ${text(ADDRESS_ERROR)}, ${NOW - 3 * HOUR}, ${NOW - 3 * HOUR});
+       INSERT INTO attention_items (kind, key, order_id, invoice_id, detail, created_at)
+         SELECT 'invoice_failed', 'invoice_failed:' || id, order_id, id, last_error, ${NOW - 3 * HOUR} FROM invoices WHERE number = '${HOSTILE_NUMBER}';
+       ${NOTES.map((_, n) => `INSERT INTO attention_items (kind, key, order_id, created_at) VALUES ('refund_required', '${noteKey(n)}', '${HOSTILE_ORDER}', ${NOW - 5 * HOUR});`).join("\n")}`,
+    ]);
+  }, 90_000);
+
+  const safe = (out: string) => {
+    const line = out.split("\n").find((l) => UNSAFE.test(l));
+    expect(line, `a raw control character reached the terminal: ${JSON.stringify(line)}`).toBeUndefined();
+  };
+
+  it("order prints the customer's name, address, ids and errors visibly escaped", async () => {
+    const run = await ops(["order", "1046"]);
+    expect(run.code, run.stderr).toBe(0);
+    safe(run.stdout);
+    safe(run.stderr);
+    expect(run.stdout).toContain("\\x1B]0;pwned\\x07\\x1B[2J\\x1B[31mFAKE: nothing needs you\\x1B[0m <mallory\\u202E@example.com>");
+    expect(run.stdout).toContain("delivery evt_\\x1B[2Jx, payment pi_\\u202Eevil");
+    expect(run.stdout).toContain("the database said: weird\\x1B[31m\\x07 rule\\nforged line");
+    // The newline inside the detail forged no line of its own.
+    expect(run.stdout).not.toMatch(/^forged line/m);
+  }, TEST_TIMEOUT_MS);
+
+  it("attention prints them escaped too, and --json keeps them exact", async () => {
+    const human = await ops(["attention"]);
+    expect(human.code, human.stderr).toBe(0);
+    safe(human.stdout);
+    expect(human.stdout).toContain("mallory\\u202E@example.com");
+    expect(human.stdout).toContain("the database said: weird\\x1B[31m\\x07 rule\\nforged line");
+
+    const json = await ops(["attention", "--json"]);
+    expect(json.code, json.stderr).toBe(0);
+    const rows = JSON.parse(json.stdout) as (Item & { customer_name: string; detail: string; provider_ref: string })[];
+    const dataError = rows.find((r) => r.kind === "data_error" && r.order_number === 1046)!;
+    expect(dataError).toMatchObject({ customer_name: NAME, customer_email: EMAIL, detail: DETAIL, provider_ref: REF });
+  }, TEST_TIMEOUT_MS * 2);
+
+  it("resend-invoice refuses an invoice whose address is still not one address, says which column to fix, queues nothing", async () => {
+    const before = await snapshot();
+    const run = await ops(["resend-invoice", HOSTILE_NUMBER]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe("");
+    safe(run.stderr);
+    expect(run.stderr).toContain(`${HOSTILE_NUMBER} would fail again: the customer's address "mallory\\u202E@example.com" is not exactly one valid email address`);
+    expect(run.stderr).toContain(`Correct the customer_email of order 1046 (orders.id ${HOSTILE_ORDER}), then run this command again. Nothing was queued.`);
+    expect(await snapshot()).toEqual(before);
+
+    // Once the address is corrected, the same command queues it.
+    await runWrangler(["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--command", `UPDATE orders SET customer_email = 'mallory@example.com' WHERE id = '${HOSTILE_ORDER}'`]);
+    const fixed = await ops(["resend-invoice", HOSTILE_NUMBER]);
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(fixed.stdout).toContain(`${HOSTILE_NUMBER} is back in the outbox`);
+  }, TEST_TIMEOUT_MS * 3);
+
+  it("resolve stores every note exactly as typed (semicolons, SQL words, quotes, newlines) and echoes it escaped", async () => {
+    const items = await queryD1<{ id: number; key: string }>(
+      persistTo,
+      `SELECT id, key FROM attention_items WHERE key IN (${NOTE_KEYS()}) ORDER BY key`,
+    );
+    expect(items).toHaveLength(NOTES.length);
+    for (const [n, note] of NOTES.entries()) {
+      const by = n === 0 ? "Grace; O'Neil -- ops" : "ops";
+      const run = await ops(["resolve", String(items[n]!.id), "--note", note, "--by", by]);
+      expect(run.code, run.stderr).toBe(0);
+      safe(run.stdout);
+    }
+    const stored = await queryD1<{ key: string; resolution_note: string; resolved_by: string }>(
+      persistTo,
+      `SELECT key, resolution_note, resolved_by FROM attention_items WHERE key IN (${NOTE_KEYS()}) ORDER BY key`,
+    );
+    expect(stored.map((s) => s.resolution_note)).toEqual(NOTES);
+    expect(stored[0]!.resolved_by).toBe("Grace; O'Neil -- ops");
+
+    const [dataError] = await queryD1<{ id: number }>(persistTo, `SELECT id FROM attention_items WHERE kind = 'data_error' AND order_id = '${HOSTILE_ORDER}'`);
+    const hostileNote = "done\u001b[2J\u0007\u202e";
+    const run = await ops(["resolve", String(dataError!.id), "--note", hostileNote]);
+    expect(run.code, run.stderr).toBe(0);
+    safe(run.stdout);
+    expect(run.stdout).toContain(": done\\x1B[2J\\x07\\u202E");
+    const [row] = await queryD1<{ resolution_note: string }>(persistTo, `SELECT resolution_note FROM attention_items WHERE id = ${dataError!.id}`);
+    expect(row!.resolution_note).toBe(hostileNote);
+
+    // An item already resolved says by whom and with which note: escaped as well.
+    const again = await ops(["resolve", String(dataError!.id), "--note", "again"]);
+    expect(again.code).toBe(1);
+    safe(again.stderr);
+    expect(again.stderr).toContain('"done\\x1B[2J\\x07\\u202E"; nothing changed');
+  }, TEST_TIMEOUT_MS * 6);
+
+  it("an invoice the log mailer of npm run dev printed is not said to have a Postmark message id", async () => {
+    const order = "6f1c1f0e-3b9a-4c1d-9a53-0d5e0f6b1047";
+    const logId = "log-0b8f6a52-9d0e-4a43-8f39-1c2d3e4f5a60";
+    await runWrangler([
+      "d1", "execute", "DB", "--local", "--persist-to", persistTo, "--command",
+      `INSERT INTO orders (id, order_number, status, customer_email, customer_name, currency, confirmed_at, created_at, updated_at) VALUES
+         ('${order}', 1047, 'CONFIRMED', 'lin@example.com', 'Lin', 'EUR', ${NOW - HOUR}, ${NOW - HOUR}, ${NOW - HOUR});
+       INSERT INTO invoices (order_id, series, seq, number, status, attempts, message_id, sent_at, created_at, updated_at) VALUES
+         ('${order}', 'INV-2026', 4, 'INV-2026-000004', 'SENT', 1, '${logId}', ${NOW - HOUR}, ${NOW - HOUR}, ${NOW - HOUR});`,
+    ]);
+    const story = await ops(["order", "1047"]);
+    expect(story.code, story.stderr).toBe(0);
+    expect(story.stdout).toContain(`printed by the log mailer of \`npm run dev\`, not emailed (id ${logId})`);
+    expect(story.stdout).not.toContain("Postmark message id");
+    const refused = await ops(["resend-invoice", "INV-2026-000004"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`printed by the log mailer of \`npm run dev\`, not emailed (id ${logId})`);
+    expect(refused.stderr).not.toContain("Postmark message id");
+  }, TEST_TIMEOUT_MS * 2);
+
+  it("an argument with control characters is named escaped in the usage error", async () => {
+    const run = await ops(["order", "\u001b]0;pwned\u0007"]);
+    expect(run.code).toBe(2);
+    safe(run.stderr);
+    expect(run.stderr).toContain('"\\x1B]0;pwned\\x07" is neither an order number');
   }, TEST_TIMEOUT_MS);
 });

@@ -3,6 +3,7 @@
 import { executeSql, describeTarget } from "../d1.mjs";
 import { sqlInteger, sqlString } from "../sqlLiteral.mjs";
 import { alignColumns, colour } from "../terminalTable.mjs";
+import { terminalText } from "../terminalText.mjs";
 import { timeAgo } from "../timeWords.mjs";
 import { withWords } from "./attentionWords.mjs";
 
@@ -28,6 +29,8 @@ export function listAttention(options, ctx) {
   }
 
   const place = describeTarget(target);
+  // From here on every value is printed through colour/alignColumns/ctx.print, which make it
+  // terminal-safe (scripts/lib/terminalText.mjs); the words are composed from the exact row.
   if (items.length === 0) {
     const what = options.kind ? `No ${options.all ? "" : "open "}${options.kind} items.` : options.all ? "No attention items at all." : "Nothing needs you.";
     ctx.print(`${what} ${colour.dim(`(${place}${target.remote ? "" : "; --remote for the deployed one"})`)}`);
@@ -60,7 +63,7 @@ export function listAttention(options, ctx) {
   items.forEach((item, n) => {
     const resolved = item.resolved_at !== null;
     ctx.print(resolved ? colour.dim(table.rows[n]) : colour.bold(table.rows[n]));
-    ctx.print(`    happened: ${item.happened}`);
+    ctx.print(`    happened: ${terminalText(item.happened)}`);
     if (resolved) {
       ctx.print(colour.green(`    resolved: ${timeAgo(item.resolved_at, now)} by ${item.resolved_by ?? "?"}: ${item.resolution_note ?? ""}`));
     } else {
@@ -68,6 +71,11 @@ export function listAttention(options, ctx) {
     }
     ctx.print("");
   });
-  if (open > 0) ctx.print(colour.dim(`When done: npm run ops -- resolve <id> --note "what you did"${target.remote ? " --remote" : ""}`));
+  // A command that can be copied as it is: the newest open item's id, never a <placeholder>
+  // that a shell would read as a redirection.
+  const newestOpen = items.find((i) => i.resolved_at === null);
+  if (newestOpen) {
+    ctx.print(colour.dim(`When one is done, settle it by its ID: npm run ops -- resolve ${newestOpen.id} --note "what you did"${target.remote ? " --remote" : ""}`));
+  }
   return 0;
 }

@@ -6,6 +6,7 @@ import { sqlInteger, sqlString } from "../sqlLiteral.mjs";
 import { alignColumns, colour } from "../terminalTable.mjs";
 import { timeFromNow, utcTime } from "../timeWords.mjs";
 import { withWords } from "./attentionWords.mjs";
+import { describeMessageId } from "./emailWords.mjs";
 
 const PROBLEM_OUTCOMES = new Set(["refund_required", "insufficient_stock", "amount_mismatch", "data_error", "unmatched_payment", "not_found"]);
 
@@ -65,7 +66,10 @@ export function orderStory(ref, ctx) {
 
 function printTimeline(ctx, timeline) {
   const times = timeline.map((e) => utcTime(e.at));
-  const table = alignColumns(["TIME", "WHAT"], timeline.map((e, i) => [times[i], paint(e)]));
+  // alignColumns makes each cell terminal-safe, then paints the WHAT column.
+  const table = alignColumns(["TIME", "WHAT"], timeline.map((e, i) => [times[i], e.text]), {
+    paint: (text, row, column) => (column === 1 ? paint(timeline[row], text) : text),
+  });
   // Further lines of an entry (an item's "do:") start under WHAT.
   const indent = " ".repeat(Math.max(4, ...times.map((t) => t.length)) + 2);
   ctx.print(table.header);
@@ -87,7 +91,8 @@ function buildTimeline(order, events, invoice, attention) {
     add(order.cancelled_at, "order_cancelled", "order cancelled: its reservation was released");
   }
   for (const e of events) {
-    const parts = [`${e.provider} delivery "${e.payment_status}" -> ${e.outcome} (HTTP ${e.http_status}, order was ${e.order_status ?? "unknown"})`];
+    const source = e.provider === "stripe" ? "Stripe event" : "webhook delivery";
+    const parts = [`${source} "${e.payment_status}" -> ${e.outcome} (HTTP ${e.http_status}, order was ${e.order_status ?? "unknown"})`];
     if (e.delivery_id) parts.push(`delivery ${e.delivery_id}`);
     if (e.provider_ref) parts.push(`payment ${e.provider_ref}`);
     entries.push({ at: e.received_at, event: "delivery", outcome: e.outcome, text: parts.join(", ") });
@@ -96,7 +101,7 @@ function buildTimeline(order, events, invoice, attention) {
     add(invoice.created_at, "invoice_created", `invoice ${invoice.number} allocated; its email is in the outbox`);
     const attempts = `${invoice.attempts} attempt${invoice.attempts === 1 ? "" : "s"}`;
     if (invoice.status === "SENT") {
-      add(invoice.sent_at, "invoice_sent", `invoice ${invoice.number} emailed after ${attempts}, Postmark message id ${invoice.message_id ?? "(none recorded)"}`);
+      add(invoice.sent_at, "invoice_sent", `invoice ${invoice.number} sent after ${attempts}, ${describeMessageId(invoice.message_id)}`);
     } else if (invoice.status === "FAILED") {
       add(invoice.updated_at, "invoice_failed", `invoice ${invoice.number} email FAILED after ${attempts}: ${invoice.last_error ?? "unknown error"}`);
     } else {
@@ -131,15 +136,15 @@ const STORY_ORDER = [
   "attention_resolved",
 ];
 
-function paint(entry) {
+function paint(entry, text) {
   if (entry.event === "delivery") {
-    if (entry.outcome === "confirmed") return colour.green(entry.text);
-    if (PROBLEM_OUTCOMES.has(entry.outcome)) return colour.red(entry.text);
-    return entry.text;
+    if (entry.outcome === "confirmed") return colour.green(text);
+    if (PROBLEM_OUTCOMES.has(entry.outcome)) return colour.red(text);
+    return text;
   }
-  if (entry.event === "invoice_failed" || entry.event === "attention_raised" || entry.event === "attention_alert_failed") return colour.yellow(entry.text);
-  if (entry.event === "invoice_sent" || entry.event === "attention_resolved" || entry.event === "order_confirmed") return colour.green(entry.text);
-  return entry.text;
+  if (entry.event === "invoice_failed" || entry.event === "attention_raised" || entry.event === "attention_alert_failed") return colour.yellow(text);
+  if (entry.event === "invoice_sent" || entry.event === "attention_resolved" || entry.event === "order_confirmed") return colour.green(text);
+  return text;
 }
 
 function statusColour(status) {
@@ -149,7 +154,7 @@ function statusColour(status) {
 }
 
 function invoiceSummary(invoice) {
-  if (invoice.status === "SENT") return `${invoice.number} SENT ${utcTime(invoice.sent_at)}, Postmark message id ${invoice.message_id ?? "-"}`;
+  if (invoice.status === "SENT") return `${invoice.number} SENT ${utcTime(invoice.sent_at)}, ${describeMessageId(invoice.message_id)}`;
   const attempts = `${invoice.attempts} attempt${invoice.attempts === 1 ? "" : "s"}`;
   if (invoice.status === "FAILED") return `${invoice.number} FAILED after ${attempts}: ${invoice.last_error ?? "unknown error"}`;
   return `${invoice.number} PENDING, ${attempts}, next attempt ${invoice.next_attempt_at === null ? "due now" : timeFromNow(invoice.next_attempt_at)}`;

@@ -1,6 +1,7 @@
 // What an attention item means for the operator: what happened and what to do, in words.
 // The operator's CLI (scripts/ops.mjs) and the alert email both print these, from the same
 // row (attentionQuery.ts), so the list and the email never disagree.
+import { formatMoney as formatMinorUnits } from "../payments/money";
 import type { AttentionKind } from "./attentionItems";
 
 export interface AttentionRow {
@@ -25,9 +26,10 @@ export interface AttentionRow {
   delivery_id: string | null;
 }
 
-export function formatMoney(cents: number | null | undefined, currency: string | null | undefined): string {
-  if (cents === null || cents === undefined) return "the amount paid";
-  return `${(cents / 100).toFixed(2)} ${currency ?? ""}`.trim();
+/** An amount in the currency's own unit (src/payments/money.ts), or words when the row has none. */
+export function formatMoney(minor: number | null | undefined, currency: string | null | undefined): string {
+  if (minor === null || minor === undefined) return "the amount paid";
+  return formatMinorUnits(minor, currency);
 }
 
 function parseDetail(detail: string | null): unknown {

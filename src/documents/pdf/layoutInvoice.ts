@@ -2,6 +2,8 @@
 // only places these strings on pages, and the invoice email can print the same rows and
 // totals, so the two never disagree about an amount.
 
+import { currencyCode, formatMoneyForLocale } from "../../payments/money";
+
 export interface InvoiceDocument {
   seller: { name: string; addressLines: string[]; vatId?: string; email?: string };
   /** e.g. "INV-2026-000042" */
@@ -149,14 +151,10 @@ function usableLocale(locale: string | undefined): string {
 }
 
 function moneyFormatter(currency: string, locale: string): (minorUnits: number) => string {
-  let format: Intl.NumberFormat;
-  try {
-    format = new Intl.NumberFormat(locale, { style: "currency", currency });
-  } catch {
+  // Amounts are stored in the currency's minor unit as Stripe's API counts it; money.ts knows
+  // how many digits that is (2 for EUR, 0 for JPY, 3 for KWD, 2 for ISK), Intl alone does not.
+  if (currencyCode(currency) === null) {
     throw new RangeError(`Invoice currency "${currency}" is not an ISO 4217 code such as "EUR"`);
   }
-  // Amounts are stored in the currency's minor unit; Intl knows how many digits that is
-  // (2 for EUR, 0 for JPY, 3 for KWD).
-  const scale = 10 ** (format.resolvedOptions().maximumFractionDigits ?? 2);
-  return (minorUnits) => format.format(minorUnits / scale);
+  return (minorUnits) => formatMoneyForLocale(minorUnits, currency, locale);
 }

@@ -116,5 +116,22 @@ export function describeAttention(row: AttentionRow): { happened: string; action
         happened: `the invoice email ${row.invoice_number ?? ""} for ${order} is still unsent an hour after the payment${typeof detail === "string" ? `: ${detail}` : ""}`,
         action: `check the Postmark token and sender (npm run ops -- order ${row.order_number ?? row.order_id}); it is retried on its own`,
       };
+    case "credit_note_failed":
+    case "credit_note_stuck": {
+      // The item points at the invoice the note corrects; its detail names the note (attentionItems.ts).
+      const d = (detail ?? {}) as { credit_note?: string; error?: string | null };
+      const note = d.credit_note ?? "(unknown)";
+      const corrects = row.invoice_number ? ` (correcting invoice ${row.invoice_number})` : "";
+      if (row.kind === "credit_note_failed") {
+        return {
+          happened: `the credit note email ${note}${corrects} for ${order} failed: ${d.error ?? "unknown error"}`,
+          action: `fix the cause, then: npm run ops -- resend-invoice ${note}`,
+        };
+      }
+      return {
+        happened: `the credit note email ${note}${corrects} for ${order} is still unsent an hour after the refund${d.error ? `: ${d.error}` : ""}`,
+        action: `check the Postmark token and sender (npm run ops -- order ${row.order_number ?? row.order_id}); it is retried on its own`,
+      };
+    }
   }
 }

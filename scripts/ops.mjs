@@ -30,10 +30,10 @@ Commands:
       --all also shows resolved ones with who, when and why.
   resolve ID --note "what you did" [--by NAME]
       Mark an item settled. NAME defaults to \`git config user.name\`, then $USER.
-  resend-invoice INVOICE_NUMBER [--force]
-      Put a FAILED invoice email (like INV-2026-000042) back in the outbox; the
-      sweeper sends it. Refused while its cause is still there (an address that is
-      not one valid email address): the message says what to fix.
+  resend-invoice DOCUMENT_NUMBER [--force]
+      Put a FAILED invoice (like INV-2026-000042) or credit note (like CN-2026-000001)
+      email back in the outbox; the sweeper sends it. Refused while its cause is still
+      there (an address that is not one valid email address): the message says what to fix.
       --force takes a SENT one too: the customer gets a second email.
   order ORDER
       The order's story (ORDER: its number like 1042, or its id, a UUID): status
@@ -137,7 +137,7 @@ async function main(argv) {
       return resolveItem({ id, note, by }, context(target, json, await loadWorkerModules()));
     }
     case "resend-invoice": {
-      if (!INVOICE_NUMBER.test(argument)) throw new UsageError(`"${shown(argument)}" is not an invoice number (like INV-2026-000042)`);
+      if (!INVOICE_NUMBER.test(argument)) throw new UsageError(`"${shown(argument)}" is not an invoice or credit note number (like INV-2026-000042 or CN-2026-000001)`);
       return resendInvoice({ number: argument, force: Boolean(values.force) }, context(target, json, await loadWorkerModules()));
     }
     case "order": {

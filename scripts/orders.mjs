@@ -2,12 +2,16 @@
 // status and invoice, product stock, and the latest webhook events. Names, emails and errors
 // come from outside (customers, other tools, Postmark): each cell is printed terminal-safe
 // (scripts/lib/terminalText.mjs) by alignColumns, never raw through console.table.
+import { importTs } from "./lib/importTs.mjs";
 import { alignColumns } from "./lib/terminalTable.mjs";
 import { queryLocal } from "./lib/wrangler.mjs";
 
+const { formatMoney } = await importTs("src/payments/money.ts");
+
 const limit = Number(process.argv[2] ?? 10);
 const orders = queryLocal(`
-  SELECT o.order_number AS "#", o.id, o.status, o.customer_name AS customer,
+  SELECT o.order_number AS "#", o.id, o.status, o.customer_name AS customer, o.currency,
+         (SELECT SUM(quantity * unit_price_cents) FROM order_items WHERE order_id = o.id) AS total_minor,
          COALESCE(i.number, '-') AS invoice, COALESCE(i.status, '-') AS email,
          COALESCE(i.message_id, i.last_error, '') AS "message id / error"
   FROM orders o LEFT JOIN invoices i ON i.order_id = o.id
@@ -32,7 +36,14 @@ function printTable(title, rows) {
   for (const line of table.rows) console.log(`  ${line}`);
 }
 
-printTable("Orders", orders);
+// The total in the currency's own unit (5,000 JPY, 12.345 KWD), not the stored integer.
+printTable(
+  "Orders",
+  orders.map(({ currency, total_minor, ...order }) => ({
+    ...order,
+    total: total_minor === null ? "-" : formatMoney(Number(total_minor), currency),
+  })),
+);
 printTable("Products", products);
 printTable(`Last ${limit} webhook events`, events);
 console.log("");

@@ -178,6 +178,8 @@ export const creditNotes = sqliteTable(
     sentAt: integer("sent_at"),
     lastError: text("last_error"),
     enqueuedAt: integer("enqueued_at"),
+    /** As invoices.outbox_since: set by a resend; credit_note_stuck counts its hour from here. */
+    outboxSince: integer("outbox_since"),
     nextAttemptAt: integer("next_attempt_at"),
     createdAt: integer("created_at").notNull().default(nowMs),
     updatedAt: integer("updated_at").notNull().default(nowMs),

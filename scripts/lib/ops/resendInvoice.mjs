@@ -13,6 +13,10 @@
 //
 // Attention items are not touched: the invoice_failed item settles itself when the resend
 // reaches SENT (src/attention/attentionItems.ts), and stays open if it fails again.
+//
+// A credit note number (CN-2026-000001) works the same way: credit notes share the invoices'
+// send ledger (src/documents/sendDocument.ts), columns and sweeper; the prefixes differ
+// (config.ts refuses CREDIT_NOTE_PREFIX = INVOICE_PREFIX), so a number names one document.
 import { describeTarget, executeSql } from "../d1.mjs";
 import { sqlInteger, sqlString } from "../sqlLiteral.mjs";
 import { colour } from "../terminalTable.mjs";
@@ -20,19 +24,27 @@ import { terminalText as shown } from "../terminalText.mjs";
 import { timeAgo, timeFromNow, utcTime } from "../timeWords.mjs";
 import { describeMessageId } from "./emailWords.mjs";
 
-const INVOICE_WITH_ORDER = (number) => `
-  SELECT i.id, i.number, i.status, i.attempts, i.last_error, i.sent_at, i.message_id, i.next_attempt_at,
-    i.lease_until, i.outbox_since, i.updated_at, i.order_id, o.order_number, o.customer_email
-  FROM invoices i LEFT JOIN orders o ON o.id = i.order_id
-  WHERE i.number = ${sqlString(number)}`;
+const DOCUMENT_TABLES = { invoice: "invoices", "credit note": "credit_notes" };
 
-/** options: { number (validated INV-YYYY-NNNNNN), force } */
+/** The invoice or credit note of that number, with its order's address. */
+const DOCUMENT_WITH_ORDER = (number) =>
+  Object.entries(DOCUMENT_TABLES)
+    .map(
+      ([kind, table]) => `
+  SELECT '${kind}' AS kind, i.id, i.number, i.status, i.attempts, i.last_error, i.sent_at, i.message_id, i.next_attempt_at,
+    i.lease_until, i.outbox_since, i.updated_at, i.order_id, o.order_number, o.customer_email
+  FROM ${table} i LEFT JOIN orders o ON o.id = i.order_id
+  WHERE i.number = ${sqlString(number)}`,
+    )
+    .join(" UNION ALL ");
+
+/** options: { number (validated INV-YYYY-NNNNNN or CN-YYYY-NNNNNN), force } */
 export function resendInvoice({ number, force }, ctx) {
   const { target, worker } = ctx;
   const remote = target.remote ? " --remote" : "";
-  const [[invoice]] = executeSql(INVOICE_WITH_ORDER(number), target);
+  const [[invoice]] = executeSql(DOCUMENT_WITH_ORDER(number), target);
   if (!invoice) {
-    return ctx.fail(`there is no invoice ${number} in the ${describeTarget(target)}: \`npm run ops -- order 1042${remote}\` (an order's number) shows an order's invoice`);
+    return ctx.fail(`there is no invoice or credit note ${number} in the ${describeTarget(target)}: \`npm run ops -- order 1042${remote}\` (an order's number) shows an order's invoice`);
   }
   const order = invoice.order_number ?? invoice.order_id;
   if (invoice.status === "SENT" && !force) {
@@ -56,14 +68,15 @@ export function resendInvoice({ number, force }, ctx) {
 
   const now = Date.now();
   const from = force ? "('FAILED', 'SENT')" : "('FAILED')";
+  const table = DOCUMENT_TABLES[invoice.kind];
   const [changed, [after]] = executeSql(
-    `UPDATE invoices
+    `UPDATE ${table}
        SET status = 'PENDING', last_error = NULL, attempts = 0, lease_until = NULL, lease_token = NULL,
            next_attempt_at = ${sqlInteger(now)}, outbox_since = ${sqlInteger(now)}, updated_at = ${sqlInteger(now)}
        WHERE number = ${sqlString(number)} AND status IN ${from}
-         AND EXISTS (SELECT 1 FROM orders o WHERE o.id = invoices.order_id AND o.customer_email = ${sqlString(address, { maxLength: 1000 })})
+         AND EXISTS (SELECT 1 FROM orders o WHERE o.id = ${table}.order_id AND o.customer_email = ${sqlString(address, { maxLength: 1000 })})
        RETURNING id;
-     ${INVOICE_WITH_ORDER(number)}`,
+     ${DOCUMENT_WITH_ORDER(number)}`,
     target,
   );
   if (changed.length === 0) {

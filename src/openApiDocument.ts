@@ -75,7 +75,9 @@ export function openApiDocument(): object {
       "Authenticates the call (X-Webhook-Key, or a Standard Webhooks signature when configured); if `status` is " +
       "`paid` and the order is AWAITING_PAYMENT (and `amount_cents`/`currency`, when sent, equal the order's total), " +
       "decrements `stock` and `stock_reserved` of its products, sets it CONFIRMED and queues its invoice email, all in " +
-      "one atomic batch. Idempotent: repeated deliveries change nothing.",
+      "one atomic batch. Idempotent: repeated deliveries change nothing. Every payment is kept in the payments " +
+      "ledger; with `payment_id`, a different payment of an already paid order is answered `paid_twice` (a refund " +
+      "for a human), without it `duplicate`.",
     security: [{ webhookKey: [] }, { standardWebhooks: [] }],
     parameters: [
       ["webhook-id", "Standard Webhooks (or `svix-id`): the delivery's id; a replay of one that confirmed is a duplicate."],
@@ -106,7 +108,10 @@ export function openApiDocument(): object {
       "Stripe's events, verified with the official `stripe` package against STRIPE_WEBHOOK_SECRET. Payments " +
       "(`checkout.session.completed` paid, `checkout.session.async_payment_succeeded`, `payment_intent.succeeded`) " +
       "and failures go through the same transition as the generic endpoint, with the amount checked against the " +
-      "order's total; every other event type is recorded and answered 200. Exists only when STRIPE_WEBHOOK_SECRET is set.",
+      "order's total. Refunds (`charge.refunded`, `refund.created`, `refund.updated`, `refund.failed`), disputes " +
+      "(`charge.dispute.*`), `payment_intent.canceled` and `checkout.session.expired` are recorded in the payments " +
+      "ledger (a full refund of the confirming payment cancels a CONFIRMED order and restocks it); every other " +
+      "event type is recorded and answered 200. Exists only when STRIPE_WEBHOOK_SECRET is set.",
     parameters: [
       { name: "Stripe-Signature", in: "header", required: true, description: "Stripe's signature header.", schema: { type: "string" } },
     ],

@@ -55,7 +55,7 @@ describe("the OpenAPI document", () => {
     const schema = post.requestBody.content["application/json"].schema;
     expect(schema).toEqual(JSON.parse(JSON.stringify(z.toJSONSchema(PaymentPayloadSchema, { io: "input" }))));
     expect(schema.required).toEqual(["order_id", "status"]);
-    expect(Object.keys(schema.properties)).toEqual(["order_id", "status", "amount_cents", "currency"]);
+    expect(Object.keys(schema.properties)).toEqual(["order_id", "status", "amount_cents", "currency", "payment_id"]);
     expect(doc.components.securitySchemes.webhookKey).toEqual({ type: "apiKey", in: "header", name: "X-Webhook-Key" });
     expect(doc.paths["/api/webhooks/stripe"].post.parameters[0].name).toBe("Stripe-Signature");
   });

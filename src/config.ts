@@ -87,6 +87,11 @@ const WebhookSchema = z.object({
     .transform((v) => (v === undefined ? "INV" : v.trim()))
     .pipe(z.string().regex(/^[A-Z0-9]{1,10}$/, "INVOICE_PREFIX must be 1-10 upper-case letters or digits")),
   INVOICE_TIME_ZONE: InvoiceTimeZone,
+  CREDIT_NOTE_PREFIX: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === "" ? "CN" : v.trim()))
+    .pipe(z.string().regex(/^[A-Z0-9]{1,10}$/, "CREDIT_NOTE_PREFIX must be 1-10 upper-case letters or digits")),
 });
 
 export interface WebhookConfig {
@@ -94,6 +99,8 @@ export interface WebhookConfig {
   signingSecrets: Uint8Array[];
   invoicePrefix: string;
   invoiceTimeZone: string;
+  /** The credit notes' own series prefix (CN-2026-000001). */
+  creditNotePrefix: string;
   /**
    * Configured secrets that were refused (too short, malformed), each naming its variable.
    * The good ones still work: one bad entry must not turn a correctly signed delivery into
@@ -126,6 +133,7 @@ export const readWebhookConfig = memoise((env): WebhookConfig => {
     signingSecrets: signing.secrets,
     invoicePrefix: c.INVOICE_PREFIX,
     invoiceTimeZone: c.INVOICE_TIME_ZONE!,
+    creditNotePrefix: c.CREDIT_NOTE_PREFIX,
     problems,
   };
 });
@@ -224,3 +232,26 @@ const RetentionSchema = z.object({
 });
 
 export const readRetentionDays = memoise((env): number => parseOrThrow(RetentionSchema, env).WEBHOOK_EVENT_RETENTION_DAYS);
+
+// ---- Delayed payments: the cron's reservation expiry ------------------------------------
+
+const HoldSchema = z.object({
+  PENDING_PAYMENT_HOLD_DAYS: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === "" ? "14" : v.trim()))
+    .transform(Number)
+    .pipe(
+      z
+        .number({ error: "PENDING_PAYMENT_HOLD_DAYS must be a whole number of days" })
+        .int("PENDING_PAYMENT_HOLD_DAYS must be a whole number of days")
+        .min(0, "PENDING_PAYMENT_HOLD_DAYS must not be negative")
+        .max(90, "PENDING_PAYMENT_HOLD_DAYS must be at most 90"),
+    ),
+});
+
+/**
+ * How long a delayed payment under way (SEPA Direct Debit, a bank transfer) holds its order's
+ * reservation past reserved_until, counted from when it started; default 14 days.
+ */
+export const readPendingHoldDays = memoise((env): number => parseOrThrow(HoldSchema, env).PENDING_PAYMENT_HOLD_DAYS);

@@ -27,8 +27,8 @@ Commands:
       --all also shows resolved ones with who, when and why.
   resolve <id> --note "what you did" [--by NAME]
       Mark an item settled. NAME defaults to \`git config user.name\`, then $USER.
-  resend-invoice <INV-2026-000042> [--force]
-      Put a FAILED invoice email back in the outbox (the sweeper sends it).
+  resend-invoice <INV-2026-000042|CN-2026-000001> [--force]
+      Put a FAILED invoice or credit note email back in the outbox (the sweeper sends it).
       --force takes a SENT one too: the customer gets a second email.
   order <order_number|uuid>
       The order's story: status changes, deliveries, invoice and email, attention items.
@@ -131,7 +131,7 @@ async function main(argv) {
       return resolveItem({ id, note, by }, context(target, json, await loadWorkerModules()));
     }
     case "resend-invoice": {
-      if (!INVOICE_NUMBER.test(argument)) throw new UsageError(`"${argument}" is not an invoice number (like INV-2026-000042)`);
+      if (!INVOICE_NUMBER.test(argument)) throw new UsageError(`"${argument}" is not an invoice or credit note number (like INV-2026-000042 or CN-2026-000001)`);
       return resendInvoice({ number: argument, force: Boolean(values.force) }, context(target, json, null));
     }
     case "order": {

@@ -27,7 +27,8 @@ const usage = `usage: npm run webhook -- <order-id> paid|failed [--url URL] [--f
                           paid   -> checkout.session.completed (payment_status "paid", client_reference_id = order id)
                           failed -> payment_intent.payment_failed (metadata.order_id = order id)
                         signed with the first STRIPE_WEBHOOK_SECRET in .dev.vars (--unsigned: no Stripe-Signature)
-  --amount-cents N      the amount Stripe reports; --currency CUR its currency (e.g. eur).
+  --amount-cents N      the amount Stripe reports, in the currency's minor unit as Stripe counts it
+                        (4998 is 49.98 EUR, 5000 is 5,000 JPY); --currency CUR its currency (e.g. eur).
                         Default: the order's total and currency, read from the local D1 of \`npm run dev\`
   --stripe-type TYPE    send any event type instead (e.g. checkout.session.async_payment_succeeded, charge.refunded);
                         paid|failed then sets payment_status / the intent's status and may be left out

@@ -86,21 +86,26 @@ const WebhookSchema = z.object({
     .optional()
     .transform((v) => (v === undefined ? "INV" : v.trim()))
     .pipe(z.string().regex(/^[A-Z0-9]{1,10}$/, "INVOICE_PREFIX must be 1-10 upper-case letters or digits")),
-  INVOICE_TIME_ZONE: InvoiceTimeZone,
+  /** First part of credit note numbers (CN-2026-000001): their own gapless series (issue 16 §4). */
   CREDIT_NOTE_PREFIX: z
     .string()
     .optional()
     .transform((v) => (v === undefined || v.trim() === "" ? "CN" : v.trim()))
     .pipe(z.string().regex(/^[A-Z0-9]{1,10}$/, "CREDIT_NOTE_PREFIX must be 1-10 upper-case letters or digits")),
+  INVOICE_TIME_ZONE: InvoiceTimeZone,
+}).refine((c) => c.CREDIT_NOTE_PREFIX !== c.INVOICE_PREFIX, {
+  // A number must say which document it is: `resend-invoice` and /dev/ look it up by number.
+  message: "CREDIT_NOTE_PREFIX must differ from INVOICE_PREFIX",
+  path: ["CREDIT_NOTE_PREFIX"],
 });
 
 export interface WebhookConfig {
   webhookKeys: string[];
   signingSecrets: Uint8Array[];
   invoicePrefix: string;
-  invoiceTimeZone: string;
-  /** The credit notes' own series prefix (CN-2026-000001). */
+  /** CREDIT_NOTE_PREFIX, default "CN" */
   creditNotePrefix: string;
+  invoiceTimeZone: string;
   /**
    * Configured secrets that were refused (too short, malformed), each naming its variable.
    * The good ones still work: one bad entry must not turn a correctly signed delivery into
@@ -132,8 +137,8 @@ export const readWebhookConfig = memoise((env): WebhookConfig => {
     webhookKeys,
     signingSecrets: signing.secrets,
     invoicePrefix: c.INVOICE_PREFIX,
-    invoiceTimeZone: c.INVOICE_TIME_ZONE!,
     creditNotePrefix: c.CREDIT_NOTE_PREFIX,
+    invoiceTimeZone: c.INVOICE_TIME_ZONE!,
     problems,
   };
 });

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { ATTENTION_SELECT } from "../src/attention/attentionQuery";
 import { describeAttention, type AttentionRow } from "../src/attention/describeAttention";
 import { attentionOf, createOrder, createProduct, order, product } from "./support/shop";
-import { checkoutSessionCompleted, disputeEvent, signedStripeRequest } from "./support/stripeEvents";
+import { checkoutSessionCompleted, disputeEvent, refundEvent, signedStripeRequest } from "./support/stripeEvents";
 
 const TOTAL = 3998;
 const send = async (event: object) => (await exports.default.fetch(await signedStripeRequest(event))).json<{ outcome: string; order_id?: string }>();
@@ -82,5 +82,14 @@ describe("disputes", () => {
     expect(await send(disputeEvent("created", { id: "du_test_stranger", paymentIntent: "pi_test_stranger" }))).toMatchObject({ outcome: "dispute_recorded" });
     const item = await env.DB.prepare("SELECT kind, order_id FROM attention_items WHERE key = 'dispute:stripe:du_test_stranger'").first();
     expect(item).toEqual({ kind: "dispute", order_id: null });
+  });
+
+  it("words in the currency's own unit: a 5000 JPY dispute reads 5,000 JPY, a failed 12.345 KWD refund 12.345 KWD", async () => {
+    await send(disputeEvent("created", { id: "du_test_jpy", paymentIntent: "pi_test_jpy", amount: 5000, currency: "jpy" }));
+    const jpy = await env.DB.prepare("SELECT id FROM attention_items WHERE key = 'dispute:stripe:du_test_jpy'").first<{ id: number }>();
+    expect((await words(jpy!.id)).happened).toContain("5,000 JPY");
+    await send(refundEvent("refund.failed", { id: "re_test_kwd", paymentIntent: "pi_test_kwd", amount: 12345, currency: "kwd", status: "failed" }));
+    const kwd = await env.DB.prepare("SELECT id FROM attention_items WHERE key = 'refund_failed:stripe:re_test_kwd'").first<{ id: number }>();
+    expect((await words(kwd!.id)).happened).toContain("12.345 KWD");
   });
 });

@@ -79,14 +79,14 @@ describe("the outbox sweeper (cron)", () => {
     } as unknown as Queue;
     const later = Date.now() + 3 * MINUTE;
 
-    const first = await sweepOutbox(env.DB, capture, later, 2, 1);
-    const second = await sweepOutbox(env.DB, capture, later, 2, 1);
-    const third = await sweepOutbox(env.DB, capture, later + MINUTE, 2, 1);
+    const first = (await sweepOutbox(env.DB, capture, later, 2, 1)).invoices;
+    const second = (await sweepOutbox(env.DB, capture, later, 2, 1)).invoices;
+    const third = (await sweepOutbox(env.DB, capture, later + MINUTE, 2, 1)).invoices;
 
     expect(first).toEqual([stale[0]!.invoiceId, stale[1]!.invoiceId]);
     expect(second).toEqual([stale[2]!.invoiceId]);
     expect(third).toEqual([]); // each invoice at most every 5 minutes
-    const fourth = await sweepOutbox(env.DB, capture, later + 5 * MINUTE, 2, 1);
+    const fourth = (await sweepOutbox(env.DB, capture, later + 5 * MINUTE, 2, 1)).invoices;
     expect(fourth).toEqual([stale[0]!.invoiceId, stale[1]!.invoiceId]);
     expect(sentMessages.map((m) => m.body.invoiceId)).toEqual([...first, ...second, ...fourth]);
     expect([...first, ...second]).not.toContain(sent.invoiceId);
@@ -101,7 +101,7 @@ describe("the outbox sweeper (cron)", () => {
     const capture = {
       sendBatch: async (m: { body: { invoiceId: number } }[]) => void batches.push(m.map((x) => x.body.invoiceId)),
     } as unknown as Queue;
-    const swept = await sweepOutbox(env.DB, capture, Date.now() + 3 * MINUTE, 2);
+    const swept = (await sweepOutbox(env.DB, capture, Date.now() + 3 * MINUTE, 2)).invoices;
     expect(batches.map((b) => b.length)).toEqual([2, 2, 1]);
     expect(swept).toEqual(expect.arrayContaining(backlog.map((b) => b.invoiceId)));
   });
@@ -115,8 +115,8 @@ describe("the outbox sweeper (cron)", () => {
     await env.DB.prepare("UPDATE invoices SET attempts = 7, next_attempt_at = ? WHERE id = ?")
       .bind(failedAt + 320_000 + 2 * MINUTE, invoiceId)
       .run();
-    expect(await sweepOutbox(env.DB, capture, failedAt + 5 * MINUTE)).not.toContain(invoiceId);
-    expect(await sweepOutbox(env.DB, capture, failedAt + 7.5 * MINUTE)).toContain(invoiceId);
+    expect((await sweepOutbox(env.DB, capture, failedAt + 5 * MINUTE)).invoices).not.toContain(invoiceId);
+    expect((await sweepOutbox(env.DB, capture, failedAt + 7.5 * MINUTE)).invoices).toContain(invoiceId);
   });
 
   it("a retryable failure records when the retry is due, past its backoff", async () => {

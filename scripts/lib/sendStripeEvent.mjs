@@ -32,7 +32,7 @@ export async function sendStripeEvent({ orderId, status, values, usage }) {
 
   let cents = values["amount-cents"];
   if (cents !== undefined) {
-    if (!/^\d{1,15}$/.test(cents)) return bad(`--amount-cents "${cents}" must be a whole number of cents (e.g. 4998)`);
+    if (!/^\d{1,15}$/.test(cents)) return bad(`--amount-cents "${cents}" must be a whole number in the currency's minor unit, as Stripe counts it (e.g. 4998 for 49.98 EUR, 5000 for 5,000 JPY)`);
     cents = Number(cents);
   }
   let currency = values.currency;
@@ -69,7 +69,8 @@ export async function sendStripeEvent({ orderId, status, values, usage }) {
 
   const url = values.url ?? DEFAULT_URL;
   const signed = headers["Stripe-Signature"] ? "signed" : "unsigned";
-  return postDelivery(url, { headers, body }, `stripe ${type} ${event.id}, ${signed}, ${cents} cents ${currency.toUpperCase()}`);
+  const { formatMoney } = await importTs("src/payments/money.ts");
+  return postDelivery(url, { headers, body }, `stripe ${type} ${event.id}, ${signed}, ${formatMoney(cents, currency)} (amount ${cents})`);
 }
 
 /** The order's total and currency from the local D1, or what went wrong and what to do instead. */

@@ -44,6 +44,10 @@ export const ATTENTION_KINDS = {
   invoice_failed: { source: "invoice", key: "invoice", settledByConfirmation: false },
   /** The invoice email is still PENDING an hour after confirmation. Settled by SENT or FAILED. */
   invoice_stuck: { source: "invoice", key: "invoice", settledByConfirmation: false },
+  /** The credit note email ended FAILED. Settled when a resend reaches SENT. */
+  credit_note_failed: { source: "credit_note", key: "credit_note", settledByConfirmation: false },
+  /** The credit note email is still PENDING an hour after the refund. Settled by SENT or FAILED. */
+  credit_note_stuck: { source: "credit_note", key: "credit_note", settledByConfirmation: false },
 } as const;
 
 export type AttentionKind = keyof typeof ATTENTION_KINDS;
@@ -109,6 +113,43 @@ export const raiseStuckInvoices = (now: number) => sql`
   FROM invoices i
   WHERE i.status = 'PENDING' AND i.created_at <= ${now - INVOICE_STUCK_AFTER_MS}
     AND NOT EXISTS (SELECT 1 FROM attention_items a WHERE a.invoice_id = i.id AND a.kind = 'invoice_stuck')
+  LIMIT 100
+  ON CONFLICT (key) WHERE resolved_at IS NULL DO NOTHING
+  RETURNING id`;
+
+// Credit notes share the invoices' send ledger (src/documents/sendDocument.ts) and so their
+// items: the same failed/stuck pair, keyed by the credit note ("credit_note_failed:<id>").
+// attention_items has no credit note column: the item points at the invoice the note
+// corrects (invoice_id) and its detail names the note, as JSON {credit_note, error}.
+
+/** Raises credit_note_failed for a credit note that is FAILED now, and retires its credit_note_stuck. */
+export const raiseCreditNoteFailed = (creditNoteId: number, now: number) => [
+  sql`
+    INSERT INTO attention_items (kind, key, order_id, invoice_id, detail, created_at)
+    SELECT 'credit_note_failed', 'credit_note_failed:' || id, order_id, invoice_id,
+      json_object('credit_note', number, 'error', last_error), ${now}
+    FROM credit_notes WHERE id = ${creditNoteId} AND status = 'FAILED'
+    ON CONFLICT (key) WHERE resolved_at IS NULL DO NOTHING`,
+  settleCreditNoteItems(creditNoteId, now, ["credit_note_stuck"], "superseded: the credit note ended FAILED"),
+];
+
+/** Settles the credit note's open items of `kinds` (after SENT: both). */
+export const settleCreditNoteItems = (creditNoteId: number, now: number, kinds: ("credit_note_failed" | "credit_note_stuck")[], note: string) => sql`
+  UPDATE attention_items SET resolved_at = ${now}, resolved_by = 'system', resolution_note = ${note}
+  WHERE resolved_at IS NULL AND key IN (${sql.join(kinds.map((kind) => sql`${`${kind}:${creditNoteId}`}`), sql`, `)})`;
+
+/**
+ * The cron's check: credit notes still PENDING an hour after the refund. One that has had a
+ * credit_note_stuck item (open or resolved by a human) does not raise another.
+ */
+export const raiseStuckCreditNotes = (now: number) => sql`
+  INSERT INTO attention_items (kind, key, order_id, invoice_id, detail, created_at)
+  SELECT 'credit_note_stuck', 'credit_note_stuck:' || c.id, c.order_id, c.invoice_id,
+    json_object('credit_note', c.number, 'error', c.last_error), ${now}
+  FROM credit_notes c
+  WHERE c.status = 'PENDING' AND c.created_at <= ${now - INVOICE_STUCK_AFTER_MS}
+    -- invoice_id first: the index attention_items_invoice_id_idx finds the few candidates.
+    AND NOT EXISTS (SELECT 1 FROM attention_items a WHERE a.invoice_id = c.invoice_id AND a.key = 'credit_note_stuck:' || c.id)
   LIMIT 100
   ON CONFLICT (key) WHERE resolved_at IS NULL DO NOTHING
   RETURNING id`;

@@ -1,6 +1,7 @@
 // What an attention item means for the operator: what happened and what to do, in words.
 // The operator's CLI (scripts/ops.mjs) and the alert email both print these, from the same
 // row (attentionQuery.ts), so the list and the email never disagree.
+import { formatMoney as formatMinorUnits } from "../payments/money";
 import type { AttentionKind } from "./attentionItems";
 
 export interface AttentionRow {
@@ -25,9 +26,10 @@ export interface AttentionRow {
   delivery_id: string | null;
 }
 
-export function formatMoney(cents: number | null | undefined, currency: string | null | undefined): string {
-  if (cents === null || cents === undefined) return "the amount paid";
-  return `${(cents / 100).toFixed(2)} ${currency ?? ""}`.trim();
+/** An amount in the currency's own unit (src/payments/money.ts), or words when the row has none. */
+export function formatMoney(minor: number | null | undefined, currency: string | null | undefined): string {
+  if (minor === null || minor === undefined) return "the amount paid";
+  return formatMinorUnits(minor, currency);
 }
 
 interface DisputeDetail {
@@ -148,5 +150,22 @@ export function describeAttention(row: AttentionRow): { happened: string; action
         happened: `the invoice email ${row.invoice_number ?? ""} for ${order} is still unsent an hour after the payment${typeof detail === "string" ? `: ${detail}` : ""}`,
         action: `check the Postmark token and sender (npm run ops -- order ${row.order_number ?? row.order_id}); it is retried on its own`,
       };
+    case "credit_note_failed":
+    case "credit_note_stuck": {
+      // The item points at the invoice the note corrects; its detail names the note (attentionItems.ts).
+      const d = (detail ?? {}) as { credit_note?: string; error?: string | null };
+      const note = d.credit_note ?? "(unknown)";
+      const corrects = row.invoice_number ? ` (correcting invoice ${row.invoice_number})` : "";
+      if (row.kind === "credit_note_failed") {
+        return {
+          happened: `the credit note email ${note}${corrects} for ${order} failed: ${d.error ?? "unknown error"}`,
+          action: `fix the cause, then: npm run ops -- resend-invoice ${note}`,
+        };
+      }
+      return {
+        happened: `the credit note email ${note}${corrects} for ${order} is still unsent an hour after the refund${d.error ? `: ${d.error}` : ""}`,
+        action: `check the Postmark token and sender (npm run ops -- order ${row.order_number ?? row.order_id}); it is retried on its own`,
+      };
+    }
   }
 }

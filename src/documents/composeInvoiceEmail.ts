@@ -64,12 +64,12 @@ ${layout.notes.map((n) => `<p>${escapeHtml(n)}</p>`).join("\n")}
   };
 }
 
-function escapeHtml(value: string): string {
+export function escapeHtml(value: string): string {
   const entities: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
   return value.replace(/[&<>"']/g, (c) => entities[c]!);
 }
 
-function toBase64(bytes: Uint8Array): string {
+export function toBase64(bytes: Uint8Array): string {
   // Chunked: String.fromCharCode(...bytes) overflows the stack for a PDF of a few hundred KB.
   let binary = "";
   for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));

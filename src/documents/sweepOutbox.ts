@@ -1,4 +1,5 @@
-// Transition "sweep the invoice outbox": re-enqueue invoices whose next attempt is overdue,
+// Transition "sweep the outbox": re-enqueue invoices and credit notes (the two tables of the
+// send ledger, src/documents/sendDocument.ts) whose next attempt is overdue,
 // so an email is never lost because `queue.send` failed after the confirming batch
 // committed, because the queue lost a message, or because a consumer died holding the lease.
 //
@@ -14,6 +15,7 @@
 // SWEEP_MAX_ROUNDS x 100 = 1,000 invoices a minute.
 import { sql } from "drizzle-orm";
 import { rowsOf, runBatch } from "../db/client";
+import { creditNoteJob } from "./creditNoteJob";
 import { invoiceJob } from "./invoiceJob";
 
 export const REENQUEUE_EVERY_MS = 5 * 60_000;
@@ -27,21 +29,46 @@ export const dueInvoices = (now: number, limit: number) => sql`
     AND (lease_until IS NULL OR lease_until <= ${now})
   ORDER BY next_attempt_at LIMIT ${limit}`;
 
-export async function sweepOutbox(d1: D1Database, queue: Queue, now = Date.now(), limit = SWEEP_BATCH_LIMIT, rounds = SWEEP_MAX_ROUNDS) {
-  const swept: number[] = [];
+/** The overdue credit notes nobody is sending, oldest due first (index credit_notes_status_next_attempt_idx). */
+export const dueCreditNotes = (now: number, limit: number) => sql`
+  SELECT id FROM credit_notes
+  WHERE status = 'PENDING' AND next_attempt_at <= ${now}
+    AND (lease_until IS NULL OR lease_until <= ${now})
+  ORDER BY next_attempt_at LIMIT ${limit}`;
+
+/** The ids re-enqueued: invoices' and credit notes' (the log names both). */
+export interface Swept {
+  invoices: number[];
+  creditNotes: number[];
+}
+
+export async function sweepOutbox(d1: D1Database, queue: Queue, now = Date.now(), limit = SWEEP_BATCH_LIMIT, rounds = SWEEP_MAX_ROUNDS): Promise<Swept> {
+  const swept: Swept = { invoices: [], creditNotes: [] };
   for (let round = 0; round < rounds; round++) {
-    const [marked] = await runBatch(d1, [
+    // Both tables in one round trip; each takes up to `limit`, so neither starves the other.
+    const [invoices, creditNotes] = await runBatch(d1, [
       // The index invoices_status_next_attempt_idx (status, next_attempt_at)
       // serves this in due order with no sort and no look at SENT rows.
       sql`
         UPDATE invoices SET enqueued_at = ${now}, next_attempt_at = ${now + REENQUEUE_EVERY_MS}
         WHERE id IN (${dueInvoices(now, limit)})
         RETURNING id`,
+      sql`
+        UPDATE credit_notes SET enqueued_at = ${now}, next_attempt_at = ${now + REENQUEUE_EVERY_MS}
+        WHERE id IN (${dueCreditNotes(now, limit)})
+        RETURNING id`,
     ]);
-    const ids = rowsOf<{ id: number }>(marked).map((r) => r.id);
-    if (ids.length > 0) await queue.sendBatch(ids.map((id) => ({ body: invoiceJob(id) })));
-    swept.push(...ids);
-    if (ids.length < limit) break;
+    const invoiceIds = rowsOf<{ id: number }>(invoices).map((r) => r.id);
+    const creditNoteIds = rowsOf<{ id: number }>(creditNotes).map((r) => r.id);
+    const messages = [
+      ...invoiceIds.map((id) => ({ body: invoiceJob(id) })),
+      ...creditNoteIds.map((id) => ({ body: creditNoteJob(id) })),
+    ];
+    // sendBatch takes at most 100 messages: two tables' worth go in two calls.
+    for (let i = 0; i < messages.length; i += SWEEP_BATCH_LIMIT) await queue.sendBatch(messages.slice(i, i + SWEEP_BATCH_LIMIT));
+    swept.invoices.push(...invoiceIds);
+    swept.creditNotes.push(...creditNoteIds);
+    if (invoiceIds.length < limit && creditNoteIds.length < limit) break;
   }
   return swept;
 }

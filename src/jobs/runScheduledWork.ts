@@ -1,10 +1,10 @@
 // The Worker's scheduled() handler (cron "* * * * *"): expire reservations, sweep the
-// invoice outbox, raise attention items for stuck invoices, enqueue due operator alerts and
+// outbox (invoices and credit notes), raise attention items for stuck ones, enqueue due operator alerts and
 // prune old audit rows. Each job runs even if another fails, and each parses only its own
 // settings, so a wrong setting (even LOG_LEVEL) stops at most the job that uses it; a
 // failure is logged and the next minute's run tries again (every job is idempotent).
 import { alertJob } from "../attention/alertJob";
-import { raiseStuckInvoices } from "../attention/attentionItems";
+import { raiseStuckCreditNotes, raiseStuckInvoices } from "../attention/attentionItems";
 import { dueAlerts } from "../attention/sendAlert";
 import { readAlertConfig, readLogLevel, readPendingHoldDays, readRetentionDays } from "../config";
 import { rowsOf, runBatch } from "../db/client";
@@ -31,16 +31,21 @@ export async function runScheduledWork(controller: ScheduledController, env: Env
     [
       "sweep_outbox",
       async () => {
-        const ids = await sweepOutbox(env.DB, env.INVOICE_QUEUE, now);
-        if (ids.length > 0) log.warn("outbox_reenqueued", { count: ids.length, invoice_ids: ids.slice(0, 100) });
+        const swept = await sweepOutbox(env.DB, env.INVOICE_QUEUE, now);
+        const count = swept.invoices.length + swept.creditNotes.length;
+        if (count > 0) {
+          log.warn("outbox_reenqueued", { count, invoice_ids: swept.invoices.slice(0, 100), credit_note_ids: swept.creditNotes.slice(0, 100) });
+        }
       },
     ],
     [
       "stuck_invoices",
       async () => {
-        const [raised] = await runBatch(env.DB, [raiseStuckInvoices(now)]);
-        const count = rowsOf(raised).length;
+        const [invoices, creditNotes] = await runBatch(env.DB, [raiseStuckInvoices(now), raiseStuckCreditNotes(now)]);
+        const count = rowsOf(invoices).length;
         if (count > 0) log.error("invoices_stuck", { count, action: "npm run ops -- attention" });
+        const notes = rowsOf(creditNotes).length;
+        if (notes > 0) log.error("credit_notes_stuck", { count: notes, action: "npm run ops -- attention" });
       },
     ],
     [

@@ -8,6 +8,10 @@
 //
 // Attention items are not touched: the invoice_failed item settles itself when the resend
 // reaches SENT (src/attention/attentionItems.ts), and stays open if it fails again.
+//
+// A credit note number (CN-2026-000001) works the same way: credit notes share the invoices'
+// send ledger (src/documents/sendDocument.ts), columns and sweeper; the prefixes differ
+// (config.ts refuses CREDIT_NOTE_PREFIX = INVOICE_PREFIX), so a number names one document.
 import { describeTarget, executeSql } from "../d1.mjs";
 import { sqlInteger, sqlString } from "../sqlLiteral.mjs";
 import { colour } from "../terminalTable.mjs";
@@ -18,21 +22,25 @@ export function resendInvoice({ number, force }, ctx) {
   const { target } = ctx;
   const now = Date.now();
   const from = force ? "('FAILED', 'SENT')" : "('FAILED')";
-  const [changed, [invoice]] = executeSql(
-    `UPDATE invoices
+  const resend = (table) => `UPDATE ${table}
        SET status = 'PENDING', last_error = NULL, attempts = 0, lease_until = NULL, lease_token = NULL,
            next_attempt_at = ${sqlInteger(now)}, updated_at = ${sqlInteger(now)}
        WHERE number = ${sqlString(number)} AND status IN ${from}
-       RETURNING id;
-     SELECT i.id, i.number, i.status, i.attempts, i.last_error, i.sent_at, i.message_id, i.next_attempt_at,
-       i.lease_until, i.updated_at, i.order_id, o.order_number, o.customer_email
-     FROM invoices i LEFT JOIN orders o ON o.id = i.order_id
-     WHERE i.number = ${sqlString(number)}`,
+       RETURNING id`;
+  const read = (table, kind) => `SELECT '${kind}' AS kind, i.id, i.number, i.status, i.attempts, i.last_error, i.sent_at, i.message_id,
+       i.next_attempt_at, i.lease_until, i.updated_at, i.order_id, o.order_number, o.customer_email
+     FROM ${table} i LEFT JOIN orders o ON o.id = i.order_id
+     WHERE i.number = ${sqlString(number)}`;
+  const [changedInvoices, changedNotes, [invoice]] = executeSql(
+    `${resend("invoices")};\n${resend("credit_notes")};\n${read("invoices", "invoice")} UNION ALL ${read("credit_notes", "credit note")}`,
     target,
   );
+  const changed = [...changedInvoices, ...changedNotes];
   const remote = target.remote ? " --remote" : "";
   if (!invoice) {
-    return ctx.fail(`there is no invoice ${number} in the ${describeTarget(target)}: \`npm run ops -- order <order_number>${remote}\` shows an order's invoice`);
+    return ctx.fail(
+      `there is no invoice ${number}, nor a credit note of that number, in the ${describeTarget(target)}: \`npm run ops -- order <order_number>${remote}\` shows an order's invoice`,
+    );
   }
   if (changed.length === 0) {
     if (invoice.status === "SENT") {

@@ -2,6 +2,8 @@
 // only places these strings on pages, and the invoice email can print the same rows and
 // totals, so the two never disagree about an amount.
 
+import { currencyCode, formatMoneyForLocale } from "../../payments/money";
+
 export interface InvoiceDocument {
   seller: { name: string; addressLines: string[]; vatId?: string; email?: string };
   /** e.g. "INV-2026-000042" */
@@ -89,27 +91,9 @@ export function layoutInvoice(doc: InvoiceDocument): InvoiceLayout {
     throw new RangeError(`Invoice ${doc.number}: the total ${totalCents} is too large to add up exactly`);
   }
 
-  const totals: InvoiceTotal[] = [];
-  const notes: string[] = [];
-  if (doc.taxRatePercent !== undefined) {
-    const rate = doc.taxRatePercent;
-    if (!Number.isFinite(rate) || rate < 0) {
-      throw new RangeError(`Invoice ${doc.number}: taxRatePercent must be a finite number >= 0, got ${rate}`);
-    }
-    // Gross prices: the tax is the part of the total above the net, computed once on the
-    // total (not per line) so net + tax always equals the total printed.
-    const taxCents = Math.round((totalCents * rate) / (100 + rate));
-    const rateText = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 2 }).format(rate / 100);
-    totals.push({ label: "Net", amount: money(totalCents - taxCents), cents: totalCents - taxCents, grand: false });
-    totals.push({ label: `VAT ${rateText}`, amount: money(taxCents), cents: taxCents, grand: false });
-    notes.push(`Prices include VAT at ${rateText}.`);
-  }
-  totals.push({ label: "Total", amount: money(totalCents), cents: totalCents, grand: true });
+  const { totals, notes } = grossTotals(totalCents, doc.taxRatePercent, locale, money, { label: "Total", context: `Invoice ${doc.number}` });
 
-  const seller = [doc.seller.name, ...doc.seller.addressLines];
-  if (doc.seller.vatId) seller.push(`VAT ID: ${doc.seller.vatId}`);
-  if (doc.seller.email) seller.push(doc.seller.email);
-
+  const seller = sellerLines(doc.seller);
   const issuedOn = dateFormat.format(new Date(doc.issuedAt));
   return {
     heading: "INVOICE",
@@ -137,9 +121,47 @@ export function layoutInvoice(doc: InvoiceDocument): InvoiceLayout {
   };
 }
 
+/**
+ * The totals of a gross amount: [Total] or, with a tax rate, [Net, VAT n %, Total], and the
+ * note that prices include VAT. Shared by invoices and credit notes, so a credit note splits
+ * its refund exactly as the invoice it corrects split the price.
+ */
+export function grossTotals(
+  totalCents: number,
+  taxRatePercent: number | undefined,
+  locale: string,
+  money: (minorUnits: number) => string,
+  opts: { label: string; context: string; note?: (rateText: string) => string },
+): { totals: InvoiceTotal[]; notes: string[] } {
+  const totals: InvoiceTotal[] = [];
+  const notes: string[] = [];
+  if (taxRatePercent !== undefined) {
+    const rate = taxRatePercent;
+    if (!Number.isFinite(rate) || rate < 0) {
+      throw new RangeError(`${opts.context}: taxRatePercent must be a finite number >= 0, got ${rate}`);
+    }
+    // Gross prices: the tax is the part of the total above the net, computed once on the
+    // total (not per line) so net + tax always equals the total printed.
+    const taxCents = Math.round((totalCents * rate) / (100 + rate));
+    const rateText = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 2 }).format(rate / 100);
+    totals.push({ label: "Net", amount: money(totalCents - taxCents), cents: totalCents - taxCents, grand: false });
+    totals.push({ label: `VAT ${rateText}`, amount: money(taxCents), cents: taxCents, grand: false });
+    notes.push(opts.note ? opts.note(rateText) : `Prices include VAT at ${rateText}.`);
+  }
+  totals.push({ label: opts.label, amount: money(totalCents), cents: totalCents, grand: true });
+  return { totals, notes };
+}
+
+export function sellerLines(seller: InvoiceDocument["seller"]): string[] {
+  const lines = [seller.name, ...seller.addressLines];
+  if (seller.vatId) lines.push(`VAT ID: ${seller.vatId}`);
+  if (seller.email) lines.push(seller.email);
+  return lines;
+}
+
 // The locale usually comes from the customer's browser: a malformed tag must not stop
 // an invoice from being issued, so it falls back to the default instead of throwing.
-function usableLocale(locale: string | undefined): string {
+export function usableLocale(locale: string | undefined): string {
   if (!locale) return DEFAULT_LOCALE;
   try {
     return Intl.getCanonicalLocales(locale)[0] ?? DEFAULT_LOCALE;
@@ -148,15 +170,11 @@ function usableLocale(locale: string | undefined): string {
   }
 }
 
-function moneyFormatter(currency: string, locale: string): (minorUnits: number) => string {
-  let format: Intl.NumberFormat;
-  try {
-    format = new Intl.NumberFormat(locale, { style: "currency", currency });
-  } catch {
+export function moneyFormatter(currency: string, locale: string): (minorUnits: number) => string {
+  // Amounts are stored in the currency's minor unit as Stripe's API counts it; money.ts knows
+  // how many digits that is (2 for EUR, 0 for JPY, 3 for KWD, 2 for ISK), Intl alone does not.
+  if (currencyCode(currency) === null) {
     throw new RangeError(`Invoice currency "${currency}" is not an ISO 4217 code such as "EUR"`);
   }
-  // Amounts are stored in the currency's minor unit; Intl knows how many digits that is
-  // (2 for EUR, 0 for JPY, 3 for KWD).
-  const scale = 10 ** (format.resolvedOptions().maximumFractionDigits ?? 2);
-  return (minorUnits) => format.format(minorUnits / scale);
+  return (minorUnits) => formatMoneyForLocale(minorUnits, currency, locale);
 }

@@ -1,4 +1,4 @@
-// Draws an invoice layout onto A4 pages with pdf-lib. Every string goes through
+// Draws an invoice layout (an invoice's, or a credit note's: layoutCreditNote.ts) onto A4 pages with pdf-lib. Every string goes through
 // splitIntoFontRuns, so any name prints: the bundled primary font draws Latin, Greek and
 // Cyrillic, the CJK fallback (fetched only when a string needs it) draws Han, kana and
 // Hangul, emoji are dropped, and anything else prints as "?". Rows that do not fit
@@ -47,7 +47,11 @@ const COLUMN_GAP = 14;
 const MAX_DESCRIPTION_LINES = 12;
 
 export async function renderInvoicePdf(doc: InvoiceDocument, fonts: FontLoader): Promise<Uint8Array> {
-  const layout = layoutInvoice(doc);
+  return renderLayoutPdf(layoutInvoice(doc), fonts);
+}
+
+/** Any document laid out as an InvoiceLayout (an invoice, a credit note): one look for both. */
+export async function renderLayoutPdf(layout: InvoiceLayout, fonts: FontLoader): Promise<Uint8Array> {
   const primary = primaryFont();
   const fallback = allTexts(layout).some((text) => needsFallback(text, primary.font))
     ? fallbackFont(await fonts.loadCjk())

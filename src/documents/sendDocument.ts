@@ -1,27 +1,27 @@
-// Transition "send an invoice": claim the ledger row, render, send, record the answer.
+// Transition "send a document" (an invoice or a credit note): claim the ledger row, render,
+// send, record the answer. One mechanism over two tables, `invoices` and `credit_notes`,
+// which carry the same send-ledger columns; what differs (which rows to read, how to
+// compose the email, which attention items) is a DocumentKind (src/documents/documentKinds.ts).
 //
-// The `invoices` row is the send ledger and Postmark has no idempotency key, so the row
+// The document's row is the send ledger and Postmark has no idempotency key, so the row
 // alone keeps the customer at one email:
 // - only a PENDING row whose lease is free can be claimed, by one guarded UPDATE, so two
-//   consumers never send the same invoice at once;
+//   consumers never send the same document at once;
 // - SENT and FAILED are final: a redelivered message for them sends nothing;
 // - the lease (60 s) outlives the Postmark timeout (15 s), so a live sender's lease cannot
-//   lapse mid-send; a consumer that dies leaves a lease that expires, and the invoice is
+//   lapse mid-send; a consumer that dies leaves a lease that expires, and the document is
 //   sent by the next attempt.
-// The order is never touched here: whatever happens to the email, it stays CONFIRMED.
-import { sql } from "drizzle-orm";
+// The order is never touched here: whatever happens to the email, its status stays.
+import { sql, type SQL } from "drizzle-orm";
 import type { MailConfig } from "../config";
 import { rowsOf, runBatch } from "../db/client";
-import { raiseInvoiceFailed, settleInvoiceItems } from "../attention/attentionItems";
 import { isSingleEmailAddress } from "../mail/emailAddress";
 import { MailDeliveryError, type Mailer, type OutgoingEmail } from "../mail/mailer";
 import { errorMessage } from "../observability/log";
-import { composeInvoiceEmail } from "./composeInvoiceEmail";
-import { invoiceHeaderColumns, invoiceLines, toInvoiceDocument, type InvoiceHeaderRow, type InvoiceLineRow } from "./invoiceDocument";
-import { renderInvoicePdf, type FontLoader } from "./pdf/renderInvoicePdf";
+import type { FontLoader } from "./pdf/renderInvoicePdf";
 
 export const SEND_LEASE_MS = 60_000;
-/** How long after an attempt was due the sweeper waits before it re-enqueues the invoice. */
+/** How long after an attempt was due the sweeper waits before it re-enqueues the document. */
 export const SWEEP_GRACE_MS = 2 * 60_000;
 /** Transient failures (429, 5xx, network): 5 s, 10 s, 20 s ... capped at 10 minutes. */
 const FIRST_RETRY_SECONDS = 5;
@@ -50,12 +50,39 @@ export type SendOutcome =
   | { kind: "failed_permanently"; error: string }
   | { kind: "failed_retryable"; error: string; retryInSeconds: number };
 
-interface ClaimedInvoiceRow extends InvoiceHeaderRow {
+/** The ledger columns every document kind's claimed-row statement selects. */
+export interface ClaimedRow {
   id: number;
   status: "PENDING" | "SENT" | "FAILED";
   lease_until: number | null;
   attempts: number;
   claimed: number;
+  number: string;
+  customer_email: string;
+}
+
+/** What differs between an invoice and a credit note; the sending itself does not. */
+export interface DocumentKind {
+  /** the queue job's kind and the prefix of log events: "invoice", "credit_note" */
+  name: "invoice" | "credit_note";
+  /** in words: "invoice", "credit note" */
+  label: string;
+  /** the ledger table, `invoices` or `credit_notes` (a fixed identifier, never input) */
+  table: SQL;
+  /**
+   * The statements that read the document in the claiming batch, after the claim: first its
+   * row (a ClaimedRow, `claimed` = the lease token is ours), then whatever `compose` needs,
+   * read only when claimed.
+   */
+  read(id: number, token: string): SQL[];
+  /** The email, PDF attached, from the rows `read` returned (the claimed row first). */
+  compose(rows: [ClaimedRow, ...D1Result[]], config: MailConfig, fonts: FontLoader): Promise<OutgoingEmail>;
+  /** Raise the document's "failed" attention item (the row is FAILED when this runs). */
+  raiseFailed(id: number, now: number): SQL[];
+  /** Settle its failed and stuck items once it is SENT. */
+  settleSent(id: number, now: number): SQL;
+  /** The command that puts it back in the outbox, for error texts. */
+  resendCommand: string;
 }
 
 export interface SendDependencies {
@@ -65,34 +92,32 @@ export interface SendDependencies {
   config: MailConfig;
 }
 
-export async function sendInvoice(deps: SendDependencies, invoiceId: number): Promise<SendOutcome> {
+export async function sendDocument(deps: SendDependencies, kind: DocumentKind, id: number): Promise<SendOutcome> {
   const { d1, mailer, config } = deps;
   const now = Date.now();
   const token = crypto.randomUUID();
 
-  // One round trip: claim if free, then read the row (claimed or not) and, if claimed, its
-  // lines. While the lease runs, and a while after, the sweeper leaves the row alone.
+  // One round trip: claim if free, then read the row (claimed or not) and, if claimed, what
+  // its email is made of. While the lease runs, and a while after, the sweeper leaves it alone.
   const results = await runBatch(d1, [
-    sql`UPDATE invoices
+    sql`UPDATE ${kind.table}
         SET lease_until = ${now + SEND_LEASE_MS}, lease_token = ${token}, attempts = attempts + 1,
             next_attempt_at = ${now + SEND_LEASE_MS + SWEEP_GRACE_MS}, updated_at = ${now}
-        WHERE id = ${invoiceId} AND status = 'PENDING' AND (lease_until IS NULL OR lease_until <= ${now})`,
-    sql`SELECT i.id, i.status, i.lease_until, i.attempts, i.lease_token IS ${token} AS claimed, ${invoiceHeaderColumns}
-        FROM invoices i JOIN orders o ON o.id = i.order_id WHERE i.id = ${invoiceId}`,
-    invoiceLines(sql`i.id = ${invoiceId} AND i.lease_token IS ${token}`),
+        WHERE id = ${id} AND status = 'PENDING' AND (lease_until IS NULL OR lease_until <= ${now})`,
+    ...kind.read(id, token),
   ]);
-  const invoice = rowsOf<ClaimedInvoiceRow>(results[1])[0];
-  if (!invoice) return { kind: "not_found" };
-  if (invoice.status !== "PENDING") return { kind: "already_final", status: invoice.status };
-  if (!invoice.claimed) {
-    const remaining = Math.max(1, Math.ceil(((invoice.lease_until ?? now) - now) / 1000));
+  const row = rowsOf<ClaimedRow>(results[1])[0];
+  if (!row) return { kind: "not_found" };
+  if (row.status !== "PENDING") return { kind: "already_final", status: row.status };
+  if (!row.claimed) {
+    const remaining = Math.max(1, Math.ceil(((row.lease_until ?? now) - now) / 1000));
     return { kind: "leased_elsewhere", retryInSeconds: remaining + 1 };
   }
 
   // The customer's address goes to Postmark's To, which reads "a@x, b@y" as two recipients:
-  // anything but exactly one address would send the invoice to a stranger.
-  if (!isSingleEmailAddress(invoice.customer_email)) {
-    return recordFailed(d1, invoiceId, token, "customer_email is not exactly one valid email address: fix it on the order, then `npm run ops -- resend-invoice`");
+  // anything but exactly one address would send the document to a stranger.
+  if (!isSingleEmailAddress(row.customer_email)) {
+    return recordFailed(d1, kind, id, token, `customer_email is not exactly one valid email address: fix it on the order, then \`${kind.resendCommand} ${row.number}\``);
   }
 
   let email: OutgoingEmail;
@@ -107,15 +132,13 @@ export async function sendInvoice(deps: SendDependencies, invoiceId: number): Pr
       }),
   };
   try {
-    const document = toInvoiceDocument(invoice, rowsOf<InvoiceLineRow>(results[2]), config);
-    const pdf = await renderInvoicePdf(document, fonts);
-    email = composeInvoiceEmail(document, pdf, { from: config.invoice.fromEmail, messageStream: config.postmark.messageStream });
+    email = await kind.compose([row, ...results.slice(2)], config, fonts);
   } catch (error) {
     if (fontError === undefined) {
       // The same rows render the same way every time: retrying cannot help.
-      return recordFailed(d1, invoiceId, token, `could not render the invoice: ${errorMessage(error)}`);
+      return recordFailed(d1, kind, id, token, `could not render the ${kind.label}: ${errorMessage(error)}`);
     }
-    return recordRetry(d1, invoiceId, token, `could not load the invoice font: ${errorMessage(fontError)}`, retryDelaySeconds(invoice.attempts));
+    return recordRetry(d1, kind, id, token, `could not load the ${kind.label} font: ${errorMessage(fontError)}`, retryDelaySeconds(row.attempts));
   }
 
   let messageId: string;
@@ -123,26 +146,26 @@ export async function sendInvoice(deps: SendDependencies, invoiceId: number): Pr
     ({ messageId } = await mailer.send(email));
   } catch (error) {
     const message = errorMessage(error).slice(0, 1000);
-    const kind = error instanceof MailDeliveryError ? error.kind : "transient";
-    if (kind === "final") return recordFailed(d1, invoiceId, token, message);
-    if (kind === "transient" && invoice.attempts >= MAX_TRANSIENT_ATTEMPTS) {
-      return recordFailed(d1, invoiceId, token, `${message} (gave up after ${invoice.attempts} attempts)`);
+    const errorKind = error instanceof MailDeliveryError ? error.kind : "transient";
+    if (errorKind === "final") return recordFailed(d1, kind, id, token, message);
+    if (errorKind === "transient" && row.attempts >= MAX_TRANSIENT_ATTEMPTS) {
+      return recordFailed(d1, kind, id, token, `${message} (gave up after ${row.attempts} attempts)`);
     }
-    if (kind === "account" && invoice.attempts >= MAX_ACCOUNT_ATTEMPTS) {
-      return recordFailed(d1, invoiceId, token, `${message} (gave up after ${invoice.attempts} attempts, about a day)`);
+    if (errorKind === "account" && row.attempts >= MAX_ACCOUNT_ATTEMPTS) {
+      return recordFailed(d1, kind, id, token, `${message} (gave up after ${row.attempts} attempts, about a day)`);
     }
-    return recordRetry(d1, invoiceId, token, message, kind === "account" ? ACCOUNT_RETRY_SECONDS : retryDelaySeconds(invoice.attempts));
+    return recordRetry(d1, kind, id, token, message, errorKind === "account" ? ACCOUNT_RETRY_SECONDS : retryDelaySeconds(row.attempts));
   }
 
   // Postmark has accepted the email: from here on this attempt must never lead to another
   // send, so a failing SENT write is retried in place and, if D1 still refuses, the lease is
   // kept (not released) and the message acked. Only after the lease has expired and the
-  // sweeper's delay has passed could the invoice go out again: the documented window.
+  // sweeper's delay has passed could the document go out again: the documented window.
   try {
-    await recordSent(d1, invoiceId, messageId);
-    return { kind: "sent", messageId, number: invoice.number };
+    await recordSent(d1, kind, id, messageId);
+    return { kind: "sent", messageId, number: row.number };
   } catch (error) {
-    return { kind: "sent_unrecorded", messageId, number: invoice.number, error: errorMessage(error) };
+    return { kind: "sent_unrecorded", messageId, number: row.number, error: errorMessage(error) };
   }
 }
 
@@ -150,14 +173,14 @@ export async function sendInvoice(deps: SendDependencies, invoiceId: number): Pr
  * A retry is due: free the lease at once so it can claim the row, keep the reason for
  * whoever looks, and tell the sweeper when the retry is due so it does not cut the backoff short.
  */
-async function recordRetry(d1: D1Database, invoiceId: number, token: string, reason: string, retryInSeconds: number): Promise<SendOutcome> {
+async function recordRetry(d1: D1Database, kind: DocumentKind, id: number, token: string, reason: string, retryInSeconds: number): Promise<SendOutcome> {
   const at = Date.now();
   const error = reason.slice(0, 1000);
   await runBatch(d1, [
-    sql`UPDATE invoices
+    sql`UPDATE ${kind.table}
         SET last_error = ${error}, lease_until = NULL, lease_token = NULL,
             next_attempt_at = ${at + retryInSeconds * 1000 + SWEEP_GRACE_MS}, updated_at = ${at}
-        WHERE id = ${invoiceId} AND lease_token = ${token}`,
+        WHERE id = ${id} AND lease_token = ${token}`,
   ]);
   return { kind: "failed_retryable", error, retryInSeconds };
 }
@@ -166,30 +189,30 @@ async function recordRetry(d1: D1Database, invoiceId: number, token: string, rea
  * FAILED is final, for a human: written only by the holder of the lease (a sender whose
  * lease lapsed must not overwrite what a later sender did), with its attention item.
  */
-async function recordFailed(d1: D1Database, invoiceId: number, token: string, reason: string): Promise<SendOutcome> {
+async function recordFailed(d1: D1Database, kind: DocumentKind, id: number, token: string, reason: string): Promise<SendOutcome> {
   const now = Date.now();
   const error = reason.slice(0, 1000);
   await runBatch(d1, [
-    sql`UPDATE invoices
+    sql`UPDATE ${kind.table}
         SET status = 'FAILED', last_error = ${error}, lease_until = NULL, lease_token = NULL, next_attempt_at = NULL,
             updated_at = ${now}
-        WHERE id = ${invoiceId} AND status = 'PENDING' AND lease_token = ${token}`,
-    ...raiseInvoiceFailed(invoiceId, now),
+        WHERE id = ${id} AND status = 'PENDING' AND lease_token = ${token}`,
+    ...kind.raiseFailed(id, now),
   ]);
   return { kind: "failed_permanently", error };
 }
 
-async function recordSent(d1: D1Database, invoiceId: number, messageId: string, attempts = 3): Promise<void> {
+async function recordSent(d1: D1Database, kind: DocumentKind, id: number, messageId: string, attempts = 3): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       const now = Date.now();
       // Guarded on status only, not on the lease: the email went out whoever holds it now.
       await runBatch(d1, [
-        sql`UPDATE invoices
+        sql`UPDATE ${kind.table}
             SET status = 'SENT', message_id = ${messageId}, sent_at = ${now}, last_error = NULL,
                 lease_until = NULL, lease_token = NULL, next_attempt_at = NULL, updated_at = ${now}
-            WHERE id = ${invoiceId} AND status = 'PENDING'`,
-        settleInvoiceItems(invoiceId, now, ["invoice_failed", "invoice_stuck"], "settled: the invoice was sent"),
+            WHERE id = ${id} AND status = 'PENDING'`,
+        kind.settleSent(id, now),
       ]);
       return;
     } catch (error) {
@@ -201,17 +224,17 @@ async function recordSent(d1: D1Database, invoiceId: number, messageId: string, 
 
 /**
  * The dead-letter queue's verdict: the queue gave up on this message. The ledger decides
- * retries itself (and gives up on its own), so this only ends an invoice that nobody is
+ * retries itself (and gives up on its own), so this only ends a document that nobody is
  * sending and whose retries were exhausted; it raises the attention item.
  */
-export async function markInvoiceUndeliverable(d1: D1Database, invoiceId: number, now = Date.now()): Promise<boolean> {
+export async function markUndeliverable(d1: D1Database, kind: DocumentKind, id: number, now = Date.now()): Promise<boolean> {
   const [result] = await runBatch(d1, [
-    sql`UPDATE invoices
+    sql`UPDATE ${kind.table}
         SET status = 'FAILED', last_error = COALESCE(last_error, 'unknown error') || ' (retries exhausted)',
             lease_until = NULL, lease_token = NULL, next_attempt_at = NULL, updated_at = ${now}
         -- A live lease means a sender is mid-send: its answer, not this verdict, decides.
-        WHERE id = ${invoiceId} AND status = 'PENDING' AND (lease_until IS NULL OR lease_until <= ${now})`,
-    ...raiseInvoiceFailed(invoiceId, now),
+        WHERE id = ${id} AND status = 'PENDING' AND (lease_until IS NULL OR lease_until <= ${now})`,
+    ...kind.raiseFailed(id, now),
   ]);
   return (result?.meta.changes ?? 0) > 0;
 }

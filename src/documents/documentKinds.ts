@@ -1,0 +1,56 @@
+// The two documents the send ledger (sendDocument.ts) sends: what each reads, how its email
+// is made, and which attention items it raises and settles. Everything else (claim, lease,
+// Postmark's error classes, retries, SENT/FAILED, the dead-letter verdict) is shared.
+import { sql } from "drizzle-orm";
+import {
+  raiseCreditNoteFailed,
+  raiseInvoiceFailed,
+  settleCreditNoteItems,
+  settleInvoiceItems,
+} from "../attention/attentionItems";
+import { rowsOf } from "../db/client";
+import { composeCreditNoteEmail } from "./composeCreditNoteEmail";
+import { composeInvoiceEmail } from "./composeInvoiceEmail";
+import { creditNoteHeaderColumns, creditNoteJoins, toCreditNoteDocument, type CreditNoteHeaderRow } from "./creditNoteDocument";
+import { invoiceHeaderColumns, invoiceLines, toInvoiceDocument, type InvoiceHeaderRow, type InvoiceLineRow } from "./invoiceDocument";
+import { renderCreditNotePdf } from "./pdf/renderCreditNotePdf";
+import { renderInvoicePdf } from "./pdf/renderInvoicePdf";
+import type { DocumentKind } from "./sendDocument";
+
+export const INVOICE: DocumentKind = {
+  name: "invoice",
+  label: "invoice",
+  table: sql.raw("invoices"),
+  read: (id, token) => [
+    sql`SELECT i.id, i.status, i.lease_until, i.attempts, i.lease_token IS ${token} AS claimed, ${invoiceHeaderColumns}
+        FROM invoices i JOIN orders o ON o.id = i.order_id WHERE i.id = ${id}`,
+    invoiceLines(sql`i.id = ${id} AND i.lease_token IS ${token}`),
+  ],
+  async compose([row, lines], config, fonts) {
+    const document = toInvoiceDocument(row as unknown as InvoiceHeaderRow, rowsOf<InvoiceLineRow>(lines!), config);
+    const pdf = await renderInvoicePdf(document, fonts);
+    return composeInvoiceEmail(document, pdf, { from: config.invoice.fromEmail, messageStream: config.postmark.messageStream });
+  },
+  raiseFailed: raiseInvoiceFailed,
+  settleSent: (id, now) => settleInvoiceItems(id, now, ["invoice_failed", "invoice_stuck"], "settled: the invoice was sent"),
+  resendCommand: "npm run ops -- resend-invoice",
+};
+
+export const CREDIT_NOTE: DocumentKind = {
+  name: "credit_note",
+  label: "credit note",
+  table: sql.raw("credit_notes"),
+  // The note carries its amount: no lines to read.
+  read: (id, token) => [
+    sql`SELECT c.id, c.status, c.lease_until, c.attempts, c.lease_token IS ${token} AS claimed, ${creditNoteHeaderColumns}
+        FROM ${creditNoteJoins} WHERE c.id = ${id}`,
+  ],
+  async compose([row], config, fonts) {
+    const document = toCreditNoteDocument(row as unknown as CreditNoteHeaderRow, config);
+    const pdf = await renderCreditNotePdf(document, fonts);
+    return composeCreditNoteEmail(document, pdf, { from: config.invoice.fromEmail, messageStream: config.postmark.messageStream });
+  },
+  raiseFailed: raiseCreditNoteFailed,
+  settleSent: (id, now) => settleCreditNoteItems(id, now, ["credit_note_failed", "credit_note_stuck"], "settled: the credit note was sent"),
+  resendCommand: "npm run ops -- resend-invoice",
+};

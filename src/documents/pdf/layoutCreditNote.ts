@@ -1,0 +1,104 @@
+// Everything a credit note says, as strings: the same InvoiceLayout shape, so the invoice
+// renderer draws it (one renderer, one look) and its email prints the same amounts.
+//
+// A credit note corrects one invoice by the amount refunded. Refunds are of money, not of
+// lines (Stripe refunds an amount, in part or in full), so the note has one row: the refund,
+// with the reason the provider gave. Amounts print positive under "Total refunded": the
+// title and the reference to the corrected invoice say which way the money went.
+import {
+  grossTotals,
+  moneyFormatter,
+  sellerLines,
+  usableLocale,
+  type InvoiceDocument,
+  type InvoiceLayout,
+} from "./layoutInvoice";
+
+export interface CreditNoteDocument {
+  seller: InvoiceDocument["seller"];
+  /** e.g. "CN-2026-000001" */
+  number: string;
+  /** unix ms: the refund was recorded (the row is written in that batch) */
+  issuedAt: number;
+  /** the invoice it corrects */
+  invoice: { number: string; issuedAt: number };
+  orderNumber: number;
+  customer: { name: string; email: string };
+  /** ISO 4217; amountCents is an integer in its minor unit (src/payments/money.ts) */
+  currency: string;
+  /** what went back, > 0 */
+  amountCents: number;
+  /** the provider's reason (Stripe: requested_by_customer, duplicate, fraudulent), if any */
+  reason?: string | null;
+  locale?: string;
+  timeZone?: string;
+  /** as on the invoice: the refund is gross and splits into net and tax the same way */
+  taxRatePercent?: number;
+}
+
+/** Stripe's refund reasons in words; any other text is printed as given. */
+const REASONS: Record<string, string> = {
+  requested_by_customer: "requested by the customer",
+  duplicate: "duplicate payment",
+  fraudulent: "fraudulent payment",
+  expired_uncaptured_charge: "uncaptured payment expired",
+};
+
+export function reasonInWords(reason: string | null | undefined): string | null {
+  const text = reason?.trim();
+  if (!text) return null;
+  return REASONS[text] ?? text;
+}
+
+export function layoutCreditNote(doc: CreditNoteDocument): InvoiceLayout {
+  const locale = usableLocale(doc.locale);
+  const money = moneyFormatter(doc.currency, locale);
+  const dateFormat = new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: doc.timeZone ?? "UTC" });
+  if (!Number.isSafeInteger(doc.amountCents) || doc.amountCents <= 0) {
+    throw new RangeError(`Credit note ${doc.number}: amountCents must be a positive integer in the currency's minor unit, got ${doc.amountCents}`);
+  }
+
+  const { totals, notes } = grossTotals(doc.amountCents, doc.taxRatePercent, locale, money, {
+    label: "Total refunded",
+    context: `Credit note ${doc.number}`,
+    note: (rate) => `The refunded amount includes VAT at ${rate}.`,
+  });
+  const invoiceDate = dateFormat.format(new Date(doc.invoice.issuedAt));
+  notes.unshift(`This credit note corrects invoice ${doc.invoice.number} of ${invoiceDate} by the amount refunded.`);
+  const reason = reasonInWords(doc.reason);
+  if (reason) notes.push(`Reason: ${reason}.`);
+
+  return {
+    heading: "CREDIT NOTE",
+    seller: sellerLines(doc.seller),
+    details: [
+      { label: "Credit note number", value: doc.number },
+      { label: "Credit note date", value: dateFormat.format(new Date(doc.issuedAt)) },
+      { label: "Corrects invoice", value: doc.invoice.number },
+      { label: "Order number", value: String(doc.orderNumber) },
+    ],
+    billToLabel: "Credited to",
+    billTo: [doc.customer.name, doc.customer.email],
+    columns: { description: "Description", quantity: "Qty", unitPrice: "Unit price", lineTotal: "Amount" },
+    rows: [
+      {
+        description: `Refund for order #${doc.orderNumber}`,
+        quantity: new Intl.NumberFormat(locale).format(1),
+        unitPrice: money(doc.amountCents),
+        lineTotal: money(doc.amountCents),
+        lineTotalCents: doc.amountCents,
+      },
+    ],
+    totals,
+    totalCents: doc.amountCents,
+    notes,
+    footer: `${doc.seller.name} · Credit note ${doc.number} · corrects invoice ${doc.invoice.number}`,
+    metadata: {
+      title: `Credit note ${doc.number}`,
+      author: doc.seller.name,
+      subject: `Credit note ${doc.number} for order ${doc.orderNumber}, correcting invoice ${doc.invoice.number}, ${doc.customer.name}`,
+      creationDate: new Date(doc.issuedAt),
+      language: locale,
+    },
+  };
+}

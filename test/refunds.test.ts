@@ -5,7 +5,8 @@
 // once, and every increase gets its credit note when the order has an invoice.
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { attentionOf, createOrder, createProduct, deliverWithEnv, order, product } from "./support/shop";
+import { postmark } from "./support/fakePostmark";
+import { attentionOf, createOrder, createProduct, deliverWithEnv, eventually, order, product } from "./support/shop";
 import {
   chargeRefunded,
   checkoutSessionCompleted,
@@ -228,5 +229,20 @@ describe("refunds", () => {
     expect(await env.DB.prepare("SELECT outcome, order_id FROM webhook_events WHERE provider_ref = 'pi_test_never_seen'").all()).toMatchObject({
       results: [{ outcome: "refund_recorded", order_id: null }],
     });
+  });
+
+  it("through the real queue, the refund's credit note is emailed to the customer once, as a PDF naming its number", async () => {
+    const o = await confirmedOrder();
+    const answer = await send(refundEvent("refund.created", { id: "re_test_emailed", paymentIntent: o.pi, amount: 1234 }));
+    const number = answer.credit_note_number!;
+    const row = await eventually(async () => {
+      const r = await env.DB.prepare("SELECT status, message_id FROM credit_notes WHERE number = ?").bind(number).first<{ status: string; message_id: string | null }>();
+      return r?.status === "SENT" ? r : null;
+    });
+    expect(row!.message_id).toEqual(expect.any(String));
+    const emails = postmark.received.filter((e) => e.body.Attachments.some((a) => a.Name.includes(number)));
+    expect(emails).toHaveLength(1);
+    expect(emails[0]!.body.To).toContain("customer@example.test");
+    expect(emails[0]!.body.Attachments[0]!.ContentType).toBe("application/pdf");
   });
 });

@@ -4,7 +4,7 @@
 // the ledger the row of their confirming payment.
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { attentionOf, createOrder, createProduct, deliver, order, runCron } from "./support/shop";
+import { attentionOf, createOrder, createProduct, deliver, deliverWithEnv, eventsOf, order, runCron } from "./support/shop";
 import { checkoutSessionCompleted, paymentIntentPaymentFailed, paymentIntentSucceeded, signedStripeRequest } from "./support/stripeEvents";
 
 const DAY = 86_400_000;
@@ -100,6 +100,57 @@ describe("the payments ledger", () => {
     // And the first payment's own replay is still a duplicate.
     expect(await stripe(paymentIntentSucceeded({ id: "pi_test_old_first", metadata: { order_id: id }, amount: TOTAL }))).toMatchObject({ outcome: "duplicate" });
     expect(await attentionOf(id)).toMatchObject([{ kind: "paid_twice" }]);
+  });
+});
+
+describe("repeats of a confirming payment", () => {
+  /** The real D1 binding, counting the statements of each batch the Worker sends. */
+  function countingDb() {
+    const batches: number[] = [];
+    const db = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === "batch") return (statements: D1PreparedStatement[]) => (batches.push(statements.length), target.batch(statements));
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    return { db, batches };
+  }
+  const genericPaid = (orderId: string, extra: Record<string, unknown> = {}) =>
+    new Request("https://shop.test/api/webhooks/payment/", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Webhook-Key": "test-webhook-key-current-not-a-secret" },
+      body: JSON.stringify({ order_id: orderId, status: "paid", ...extra }),
+    });
+
+  it("are recorded by one statement once the isolate knows the payment confirmed, with the same answer and audit row", async () => {
+    const { id } = await awaitingOrder();
+    const { db, batches } = countingDb();
+    const first = await (await deliverWithEnv({ DB: db }, genericPaid(id, { payment_id: "txn_repeat" }))).json();
+    const repeat = await deliverWithEnv({ DB: db }, genericPaid(id, { payment_id: "txn_repeat" }));
+    expect(first).toMatchObject({ outcome: "confirmed" });
+    expect(repeat.status).toBe(200);
+    expect(await repeat.json()).toEqual({ message: "Webhook received", order_id: id, outcome: "duplicate", order_status: "CONFIRMED" });
+    expect(batches).toEqual([8, 1]);
+    const events = await eventsOf(id);
+    expect(events.map((e) => [e.outcome, e.http_status, e.order_status])).toEqual([["confirmed", 200, "AWAITING_PAYMENT"], ["duplicate", 200, "CONFIRMED"]]);
+    // Another payment of the order is not a repeat: the full batch decides it.
+    expect(await (await deliverWithEnv({ DB: db }, genericPaid(id, { payment_id: "txn_other" }))).json()).toMatchObject({ outcome: "paid_twice" });
+    expect(batches).toEqual([8, 1, 8]);
+  });
+
+  it("a stale hint (another tool put the order back to AWAITING_PAYMENT) writes nothing and the full batch decides", async () => {
+    // Enough reserved for two confirmations, so the second one reaches the invoice rule.
+    const productId = await createProduct({ stock: 10, reserved: 4 });
+    const { id } = await createOrder({ lines: [{ productId, quantity: 2, unitPriceCents: 1999 }] });
+    const { db, batches } = countingDb();
+    await deliverWithEnv({ DB: db }, genericPaid(id));
+    await env.DB.prepare("UPDATE orders SET status = 'AWAITING_PAYMENT' WHERE id = ?").bind(id).run();
+    const res = await deliverWithEnv({ DB: db }, genericPaid(id));
+    // Its invoice exists already: a data error for a human, as without the hint.
+    expect(res.status).toBe(422);
+    expect(batches.slice(0, 3)).toEqual([8, 1, 8]);
+    expect((await eventsOf(id)).map((e) => e.outcome)).toEqual(["confirmed", "data_error"]);
   });
 });
 

@@ -78,6 +78,7 @@ export interface AmountMismatch {
 }
 
 interface DecisionRow {
+  this_confirmed?: number;
   outcome: WebhookOutcome;
   order_status: OrderStatus | null;
   order_number: number | null;
@@ -237,9 +238,13 @@ const confirmBatch = compileBatch<keyof typeof p>([
   // 6. A human's item, when the decision needs one; 7. what a confirmation settles.
   raiseForEvent(p.requestId),
   settleOnConfirmation(p.requestId, p.now),
-  // 8. What was decided, read back in the same round trip.
+  // 8. What was decided, read back in the same round trip (and whether the ledger says this
+  // very payment confirmed the order: a fact no later event undoes, see `confirmedHere`).
   sql`
-    SELECT e.outcome, e.order_status, e.detail, o.order_number, i.id AS invoice_id, i.number AS invoice_number
+    SELECT e.outcome, e.order_status, e.detail, o.order_number, i.id AS invoice_id, i.number AS invoice_number,
+      EXISTS (SELECT 1 FROM payments WHERE provider = e.provider
+        AND provider_ref = COALESCE(e.provider_ref, ${anonymousRef(sql`e.order_id`)})
+        AND order_id = e.order_id AND confirmed_order = 1) AS this_confirmed
     FROM webhook_events e
     LEFT JOIN orders o ON o.id = e.order_id
     LEFT JOIN invoices i ON i.order_id = e.order_id AND e.outcome = 'confirmed'
@@ -258,6 +263,40 @@ export function invoiceSeries(prefix: string, at: number, timeZone = "UTC"): str
   return `${prefix}-${format.format(at)}`;
 }
 
+/**
+ * A repeat of a payment that confirmed its order is the commonest delivery after the first
+ * (providers retry, resend, and send several events per payment), and its answer is fixed:
+ * the ledger's confirmed_order never goes back to 0. An isolate that has seen a payment
+ * confirm (or be recognised as the confirming one) records one statement for its repeats,
+ * instead of the eight-statement confirming batch. The set is only a hint for choosing the
+ * batch: that one statement still decides in SQL, from the ledger and the order's state, and
+ * writes nothing when the hint is stale (another tool put the order back to
+ * AWAITING_PAYMENT), in which case the full batch runs as for any delivery.
+ */
+const confirmedHere = new Set<string>();
+const CONFIRMED_HERE_LIMIT = 10_000;
+const paymentKey = (v: Values) => `${String(v.provider)}\u0000${String(v.providerRef ?? "")}\u0000${String(v.orderId)}`;
+
+function rememberConfirmed(values: Values) {
+  if (confirmedHere.size >= CONFIRMED_HERE_LIMIT) confirmedHere.delete(confirmedHere.values().next().value!);
+  confirmedHere.add(paymentKey(values));
+}
+
+/** The repeat of a confirming payment: its audit row, decided from the ledger in one statement. */
+const duplicateBatch = compileBatch<keyof typeof p>([
+  sql`
+    INSERT INTO webhook_events
+      (received_at, request_id, delivery_id, order_id, payment_status, order_status, outcome, http_status, detail,
+       provider, provider_ref)
+    SELECT ${p.now}, ${p.requestId}, ${p.deliveryId}, o.id, ${p.status}, o.status, 'duplicate', 200, NULL,
+      ${p.provider}, ${p.providerRef}
+    FROM orders o
+    WHERE o.id IN (${p.orderId}, ${p.orderIdUpper}) AND o.status != 'AWAITING_PAYMENT' AND ${p.status} = 'paid'
+      AND EXISTS (SELECT 1 FROM payments WHERE provider = ${p.provider} AND provider_ref = ${ledgerRef(sql`o.id`)}
+        AND order_id = o.id AND confirmed_order = 1)
+    RETURNING outcome, order_status, (SELECT order_number FROM orders WHERE id = order_id) AS order_number`,
+]);
+
 export async function applyPayment(d1: D1Database, delivery: PaymentDelivery): Promise<PaymentResult> {
   const values: Values = {
     now: delivery.receivedAt,
@@ -273,9 +312,17 @@ export async function applyPayment(d1: D1Database, delivery: PaymentDelivery): P
     providerRef: delivery.providerRef ?? null,
     series: invoiceSeries(delivery.invoicePrefix, delivery.receivedAt, delivery.invoiceTimeZone),
   };
+  if (delivery.status === "paid" && confirmedHere.has(paymentKey(values))) {
+    const [recorded] = await duplicateBatch(d1, values);
+    const row = rowsOf<{ outcome: "duplicate"; order_status: OrderStatus; order_number: number }>(recorded)[0];
+    if (row) return { outcome: "duplicate", orderNumber: row.order_number, orderStatus: row.order_status };
+    confirmedHere.delete(paymentKey(values));
+  }
   try {
     const results = await confirmBatch(d1, values);
-    return toResult(rowsOf<DecisionRow>(results[7])[0]);
+    const row = rowsOf<DecisionRow>(results[7])[0];
+    if (row?.this_confirmed === 1 && (row.outcome === "confirmed" || row.outcome === "duplicate")) rememberConfirmed(values);
+    return toResult(row);
   } catch (error) {
     if (isStockCheckFailure(error)) return recordInsufficientStock(d1, values);
     // Any other rule a row breaks (a trigger, UNIQUE invoices.order_id for an order put

@@ -25,6 +25,10 @@ const ReceivedSchema = z
     order_id: z.string().optional().meta({ description: "The order, normalised (absent for Stripe events that name none)." }),
     outcome: Outcome,
     invoice_number: z.string().optional().meta({ description: "Set when the order was confirmed." }),
+    credit_note_number: z
+      .string()
+      .optional()
+      .meta({ description: "Stripe refunds: the credit note allocated for the refunded amount (an order with an invoice)." }),
     order_status: z.string().optional().meta({ description: "The order's status, when it was not confirmed now." }),
     event_type: z.string().optional().meta({ description: "Stripe: the type of an event that moved no order." }),
     details: z

@@ -1,11 +1,15 @@
 // Money is stored as an integer in the currency's minor unit as Stripe's API counts it, and
 // src/payments/money.ts is the one place that knows how many digits that unit has. These run
 // inside workerd, where the Worker formats, so its Intl data is the one checked.
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { describeAttention, type AttentionRow } from "../src/attention/describeAttention";
 import { layoutInvoice } from "../src/documents/pdf/layoutInvoice";
 import { currencyCode, formatMoney, formatMoneyForLocale, minorUnitDigits, parseMoney } from "../src/payments/money";
+import { postmark } from "./support/fakePostmark";
+import { runQueue } from "./support/invoices";
 import { sampleInvoice } from "./support/sampleInvoice";
+import { attentionOf, createOrder, createProduct, deliver } from "./support/shop";
 
 const NBSP = "\u00a0";
 
@@ -137,5 +141,24 @@ describe("invoice layout", () => {
   it("prints HUF as Stripe counts it: 150000 is 1,500 forints, not 150,000", () => {
     const layout = layoutInvoice(sampleInvoice({ currency: "HUF", locale: "en-GB", lines: [{ description: "Kávé", quantity: 1, unitPriceCents: 150000 }] }));
     expect(layout.totals.at(-1)!.amount).toBe(`HUF${NBSP}1,500.00`);
+  });
+});
+
+describe("the alert email", () => {
+  it.each([
+    ["JPY", 5000, "refund 5,000 JPY to"],
+    ["KWD", 12345, "refund 12.345 KWD to"],
+  ])("says a %s refund in the currency's own unit", async (currency, unitPriceCents, words) => {
+    const productId = await createProduct({ stock: 5 });
+    const { id } = await createOrder({ status: "CANCELLED", customerEmail: "ada@example.test", lines: [{ productId, quantity: 1, unitPriceCents }] });
+    await env.DB.prepare("UPDATE orders SET currency = ? WHERE id = ?").bind(currency, id).run();
+    await deliver({ order_id: id, status: "paid" });
+    const [item] = await attentionOf(id);
+
+    await runQueue("invoice-emails", [{ kind: "alert", itemId: item!.id }], { OPS_ALERT_EMAIL: "ops@shop.example" } as Partial<Env>);
+
+    const [email] = postmark.received.filter((e) => e.body.Metadata?.attention_item === String(item!.id));
+    expect(email!.body.TextBody).toContain(`${words} ada@example.test`);
+    expect(email!.body.TextBody).not.toMatch(/50\.00 JPY|123\.45 KWD/);
   });
 });

@@ -1,5 +1,7 @@
-// npm run webhook -- <order-id> paid|failed [--url URL] [--form | --multipart] [--key KEY] [--unsigned]
+// npm run webhook -- <order-id> paid|failed [--url URL] [--form | --multipart] [--key KEY] [--unsigned] [--payment-id ID]
 // npm run webhook -- <order-id> paid|failed --stripe [--amount-cents N] [--currency CUR] [--stripe-type TYPE] [--url URL] [--unsigned]
+// npm run webhook -- <order-id> refund --stripe [--amount-cents N]
+// npm run webhook -- <order-id> dispute --stripe [--dispute-status won|lost]
 //
 // Sends a correctly authenticated payment webhook and prints the answer. The key comes from
 // .dev.vars (WEBHOOK_SECRET, first entry) unless --key is given; when .dev.vars has a
@@ -14,9 +16,13 @@ import { parseArgs } from "node:util";
 import { readDevVars } from "./lib/devVars.mjs";
 import { importTs } from "./lib/importTs.mjs";
 
-const usage = `usage: npm run webhook -- <order-id> paid|failed [--url URL] [--form | --multipart] [--key KEY] [--unsigned]
+const usage = `usage: npm run webhook -- <order-id> paid|failed [--url URL] [--form | --multipart] [--key KEY] [--unsigned] [--payment-id ID]
        npm run webhook -- <order-id> paid|failed --stripe [--amount-cents N] [--currency CUR] [--stripe-type TYPE] [--url URL] [--unsigned]
+       npm run webhook -- <order-id> refund --stripe [--amount-cents N]
+       npm run webhook -- <order-id> dispute --stripe [--dispute-status won|lost]
 
+  --payment-id ID       the provider's id of the payment (payment_id): a second, different one for a paid
+                        order is answered paid_twice; without it a second "paid" is a duplicate
   --stripe              send a signed Stripe event to http://127.0.0.1:8787/api/webhooks/stripe:
                           paid   -> checkout.session.completed (payment_status "paid", client_reference_id = order id)
                           failed -> payment_intent.payment_failed (metadata.order_id = order id)
@@ -25,7 +31,13 @@ const usage = `usage: npm run webhook -- <order-id> paid|failed [--url URL] [--f
                         (4998 is 49.98 EUR, 5000 is 5,000 JPY); --currency CUR its currency (e.g. eur).
                         Default: the order's total and currency, read from the local D1 of \`npm run dev\`
   --stripe-type TYPE    send any event type instead (e.g. checkout.session.async_payment_succeeded, charge.refunded);
-                        paid|failed then sets payment_status / the intent's status and may be left out`;
+                        paid|failed then sets payment_status / the intent's status and may be left out
+  refund                refund the payment that confirmed the order (read from the local D1's ledger): the rest
+                        of it, or --amount-cents N (in the currency's minor unit); sends refund.created, then
+                        charge.refunded with the new cumulative total, as Stripe does
+  --persist-to DIR      the local state directory the totals and payments are read from (default .wrangler/state)
+  dispute               charge.dispute.created for that payment (evidence due in 7 days);
+                        --dispute-status won|lost closes it (charge.dispute.closed)`;
 let parsed;
 try {
   parsed = parseArgs({
@@ -40,6 +52,9 @@ try {
       "amount-cents": { type: "string" },
       currency: { type: "string" },
       "stripe-type": { type: "string" },
+      "dispute-status": { type: "string" },
+      "payment-id": { type: "string" },
+      "persist-to": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -57,9 +72,13 @@ if (values.stripe) {
   const { sendStripeEvent } = await import("./lib/sendStripeEvent.mjs");
   process.exit(await sendStripeEvent({ orderId, status, values, usage }));
 }
-const stripeOnly = ["amount-cents", "currency", "stripe-type"].filter((name) => values[name] !== undefined);
+const stripeOnly = ["amount-cents", "currency", "stripe-type", "dispute-status"].filter((name) => values[name] !== undefined);
 if (stripeOnly.length > 0) {
   console.error(`--${stripeOnly[0]} needs --stripe\n${usage}`);
+  process.exit(2);
+}
+if (status === "refund" || status === "dispute") {
+  console.error(`${status} needs --stripe: the generic endpoint has no refunds or disputes\n${usage}`);
   process.exit(2);
 }
 if (!orderId || !["paid", "failed"].includes(status)) {
@@ -73,15 +92,15 @@ const key = values.key ?? (vars.WEBHOOK_SECRET ?? "").split(",")[0].trim();
 const headers = {};
 if (key) headers["X-Webhook-Key"] = key;
 
+const fields = { order_id: orderId, status, ...(values["payment-id"] !== undefined ? { payment_id: values["payment-id"] } : {}) };
 let body;
 if (values.multipart) {
   body = new FormData();
-  body.set("order_id", orderId);
-  body.set("status", status);
+  for (const [name, value] of Object.entries(fields)) body.set(name, value);
 } else if (values.form) {
-  body = new URLSearchParams({ order_id: orderId, status });
+  body = new URLSearchParams(fields);
 } else {
-  body = JSON.stringify({ order_id: orderId, status });
+  body = JSON.stringify(fields);
   headers["Content-Type"] = "application/json";
 }
 

@@ -237,3 +237,26 @@ const RetentionSchema = z.object({
 });
 
 export const readRetentionDays = memoise((env): number => parseOrThrow(RetentionSchema, env).WEBHOOK_EVENT_RETENTION_DAYS);
+
+// ---- Delayed payments: the cron's reservation expiry ------------------------------------
+
+const HoldSchema = z.object({
+  PENDING_PAYMENT_HOLD_DAYS: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === "" ? "14" : v.trim()))
+    .transform(Number)
+    .pipe(
+      z
+        .number({ error: "PENDING_PAYMENT_HOLD_DAYS must be a whole number of days" })
+        .int("PENDING_PAYMENT_HOLD_DAYS must be a whole number of days")
+        .min(0, "PENDING_PAYMENT_HOLD_DAYS must not be negative")
+        .max(90, "PENDING_PAYMENT_HOLD_DAYS must be at most 90"),
+    ),
+});
+
+/**
+ * How long a delayed payment under way (SEPA Direct Debit, a bank transfer) holds its order's
+ * reservation past reserved_until, counted from when it started; default 14 days.
+ */
+export const readPendingHoldDays = memoise((env): number => parseOrThrow(HoldSchema, env).PENDING_PAYMENT_HOLD_DAYS);

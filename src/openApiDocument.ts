@@ -25,6 +25,10 @@ const ReceivedSchema = z
     order_id: z.string().optional().meta({ description: "The order, normalised (absent for Stripe events that name none)." }),
     outcome: Outcome,
     invoice_number: z.string().optional().meta({ description: "Set when the order was confirmed." }),
+    credit_note_number: z
+      .string()
+      .optional()
+      .meta({ description: "Stripe refunds: the credit note allocated for the refunded amount (an order with an invoice)." }),
     order_status: z.string().optional().meta({ description: "The order's status, when it was not confirmed now." }),
     event_type: z.string().optional().meta({ description: "Stripe: the type of an event that moved no order." }),
     details: z
@@ -75,7 +79,9 @@ export function openApiDocument(): object {
       "Authenticates the call (X-Webhook-Key, or a Standard Webhooks signature when configured); if `status` is " +
       "`paid` and the order is AWAITING_PAYMENT (and `amount_cents`/`currency`, when sent, equal the order's total), " +
       "decrements `stock` and `stock_reserved` of its products, sets it CONFIRMED and queues its invoice email, all in " +
-      "one atomic batch. Idempotent: repeated deliveries change nothing.",
+      "one atomic batch. Idempotent: repeated deliveries change nothing. Every payment is kept in the payments " +
+      "ledger; with `payment_id`, a different payment of an already paid order is answered `paid_twice` (a refund " +
+      "for a human), without it `duplicate`.",
     security: [{ webhookKey: [] }, { standardWebhooks: [] }],
     parameters: [
       ["webhook-id", "Standard Webhooks (or `svix-id`): the delivery's id; a replay of one that confirmed is a duplicate."],
@@ -106,7 +112,10 @@ export function openApiDocument(): object {
       "Stripe's events, verified with the official `stripe` package against STRIPE_WEBHOOK_SECRET. Payments " +
       "(`checkout.session.completed` paid, `checkout.session.async_payment_succeeded`, `payment_intent.succeeded`) " +
       "and failures go through the same transition as the generic endpoint, with the amount checked against the " +
-      "order's total; every other event type is recorded and answered 200. Exists only when STRIPE_WEBHOOK_SECRET is set.",
+      "order's total. Refunds (`charge.refunded`, `refund.created`, `refund.updated`, `refund.failed`), disputes " +
+      "(`charge.dispute.*`), `payment_intent.canceled` and `checkout.session.expired` are recorded in the payments " +
+      "ledger (a full refund of the confirming payment cancels a CONFIRMED order and restocks it); every other " +
+      "event type is recorded and answered 200. Exists only when STRIPE_WEBHOOK_SECRET is set.",
     parameters: [
       { name: "Stripe-Signature", in: "header", required: true, description: "Stripe's signature header.", schema: { type: "string" } },
     ],

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { PaymentPayloadSchema } from "../src/providers/generic/paymentPayload";
 import { createOrder, createProduct, deliverWithEnv, KEY, WEBHOOK_URL } from "./support/shop";
-import { checkoutSessionCompleted, signedStripeRequest, STRIPE_WEBHOOK_URL, stripeEvent } from "./support/stripeEvents";
+import { chargeRefunded, checkoutSessionCompleted, disputeEvent, refundEvent, signedStripeRequest, STRIPE_WEBHOOK_URL, stripeEvent } from "./support/stripeEvents";
 
 let doc: any;
 beforeAll(async () => {
@@ -55,7 +55,7 @@ describe("the OpenAPI document", () => {
     const schema = post.requestBody.content["application/json"].schema;
     expect(schema).toEqual(JSON.parse(JSON.stringify(z.toJSONSchema(PaymentPayloadSchema, { io: "input" }))));
     expect(schema.required).toEqual(["order_id", "status"]);
-    expect(Object.keys(schema.properties)).toEqual(["order_id", "status", "amount_cents", "currency"]);
+    expect(Object.keys(schema.properties)).toEqual(["order_id", "status", "amount_cents", "currency", "payment_id"]);
     expect(doc.components.securitySchemes.webhookKey).toEqual({ type: "apiKey", in: "header", name: "X-Webhook-Key" });
     expect(doc.paths["/api/webhooks/stripe"].post.parameters[0].name).toBe("Stripe-Signature");
   });
@@ -108,6 +108,16 @@ describe("the OpenAPI document", () => {
       await exports.default.fetch(await signedStripeRequest(checkoutSessionCompleted({ clientReferenceId: await orderIn("AWAITING_PAYMENT"), paymentStatus: "unpaid" }))),
       path,
     );
+    // The money after the payment: a refund with its credit note, a full refund, a dispute, a canceled intent.
+    const paidId = await orderIn("AWAITING_PAYMENT");
+    await exports.default.fetch(await signedStripeRequest(checkoutSessionCompleted({ clientReferenceId: paidId, amountTotal: 2000, paymentIntent: "pi_test_openapi" })));
+    const partial = await exports.default.fetch(await signedStripeRequest(refundEvent("refund.created", { paymentIntent: "pi_test_openapi", amount: 500 })));
+    expect(await expectDocumented(partial, path)).toMatchObject({ outcome: "refund_recorded", credit_note_number: expect.any(String) });
+    const full = await exports.default.fetch(await signedStripeRequest(chargeRefunded({ paymentIntent: "pi_test_openapi", amount: 2000, amountRefunded: 2000 })));
+    expect(await expectDocumented(full, path)).toMatchObject({ outcome: "order_refunded", order_status: "CANCELLED" });
+    const disputed = await exports.default.fetch(await signedStripeRequest(disputeEvent("created", { paymentIntent: "pi_test_openapi" })));
+    expect(await expectDocumented(disputed, path)).toMatchObject({ outcome: "dispute_recorded" });
+    await expectDocumented(await exports.default.fetch(await signedStripeRequest(stripeEvent("payment_intent.canceled", { id: "pi_test_gone", object: "payment_intent", status: "canceled", metadata: {} }))), path);
     await expectDocumented(await exports.default.fetch(new Request(STRIPE_WEBHOOK_URL, { method: "POST", body: "{}" })), path);
     await expectDocumented(
       await deliverWithEnv({ STRIPE_WEBHOOK_SECRET: "" } as Partial<Env>, await signedStripeRequest(checkoutSessionCompleted({ clientReferenceId: id }))),

@@ -10,6 +10,9 @@ import {
   paymentIntentPaymentFailed,
   paymentIntentSucceeded,
   stripeEvent,
+  chargeRefunded,
+  refundEvent,
+  disputeEvent,
 } from "./support/stripeEvents";
 
 const ORDER = "6f1c1f0e-3b9a-4c1d-9a53-0d5e0f6b8a21";
@@ -51,6 +54,7 @@ describe("translating Stripe events", () => {
       deliveryId: event.id,
       providerRef: "pi_test_sepa",
       eventType: "checkout.session.completed",
+      amount: { cents: 4998, currency: "EUR" },
     });
   });
 
@@ -117,7 +121,6 @@ describe("translating Stripe events", () => {
   });
 
   it.each([
-    "checkout.session.expired",
     "payment_intent.created",
     "payment_intent.processing",
     "charge.succeeded",
@@ -132,6 +135,7 @@ describe("translating Stripe events", () => {
     const event = checkoutSessionCompleted({ id: "cs_test_orphan", amountTotal: 4998, paymentIntent: "pi_test_orphan" });
     expect(translateStripeEvent(event)).toEqual({
       action: "unmatched",
+      paymentOutcome: "paid",
       reason: expect.stringContaining("checkout.session.completed cs_test_orphan has no client_reference_id or metadata.order_id"),
       rawOrderId: null,
       amount: { cents: 4998, currency: "EUR" },
@@ -220,5 +224,39 @@ describe("translating Stripe events", () => {
     expect(translateStripeEvent(event)).toMatchObject({ action: "unmatched", amount: null, providerRef: "pi_test_odd" });
     const hollow = { id: "evt_test_hollow", type: "checkout.session.completed", data: { object: [] } };
     expect(translateStripeEvent(hollow)).toMatchObject({ action: "ignored", providerRef: null });
+  });
+
+  it("charge.refunded is the charge's cumulative refund of its payment intent", () => {
+    const event = chargeRefunded({ paymentIntent: "pi_test_r", amount: 4998, amountRefunded: 1500 });
+    expect(translateStripeEvent(event)).toEqual({
+      action: "refund", deliveryId: event.id, eventType: "charge.refunded", paymentRef: "pi_test_r", refundRef: null,
+      refundStatus: "succeeded", amount: { cents: 1500, currency: "EUR" }, cumulative: true, reason: null, failureReason: null,
+    });
+  });
+
+  it("refund.* is one refund by its id; refund.failed is failed whatever its snapshot says", () => {
+    const created = refundEvent("refund.created", { id: "re_test_1", paymentIntent: "pi_test_r", amount: 500, status: "pending" });
+    expect(translateStripeEvent(created)).toMatchObject({ action: "refund", refundRef: "re_test_1", refundStatus: "pending", cumulative: false, amount: { cents: 500 } });
+    const failed = refundEvent("refund.failed", { id: "re_test_1", paymentIntent: "pi_test_r", amount: 500, status: "pending", failureReason: "lost_or_stolen_card" });
+    expect(translateStripeEvent(failed)).toMatchObject({ refundStatus: "failed", failureReason: "lost_or_stolen_card" });
+    // Without a payment intent there is no payment to find: ignored.
+    expect(translateStripeEvent(refundEvent("refund.created", { paymentIntent: null }))).toMatchObject({ action: "ignored" });
+  });
+
+  it("charge.dispute.* carries the dispute's state and its evidence deadline in ms", () => {
+    const event = disputeEvent("created", { id: "du_test_1", paymentIntent: "pi_test_d", charge: "ch_test_unknown", amount: 4998, dueBy: 1_800_000_000 });
+    expect(translateStripeEvent(event)).toEqual({
+      action: "dispute", deliveryId: event.id, eventType: "charge.dispute.created", paymentRef: "pi_test_d", disputeRef: "du_test_1",
+      chargeRef: "ch_test_unknown", status: "needs_response", reason: "fraudulent", amount: { cents: 4998, currency: "EUR" },
+      evidenceDueBy: 1_800_000_000_000, funds: null,
+    });
+    expect(translateStripeEvent(disputeEvent("funds_withdrawn", { paymentIntent: "pi_test_d" }))).toMatchObject({ funds: "withdrawn" });
+  });
+
+  it("payment_intent.canceled and checkout.session.expired end a payment without money", () => {
+    const canceled = stripeEvent("payment_intent.canceled", { ...paymentIntent({ id: "pi_test_c", status: "processing" }), status: "canceled", metadata: { order_id: ORDER } });
+    expect(translateStripeEvent(canceled)).toMatchObject({ action: "canceled", providerRef: "pi_test_c", orderId: ORDER });
+    const expired = stripeEvent("checkout.session.expired", checkoutSession({ id: "cs_test_x", paymentIntent: null, clientReferenceId: ORDER }));
+    expect(translateStripeEvent(expired)).toMatchObject({ action: "canceled", providerRef: "cs_test_x", orderId: ORDER });
   });
 });

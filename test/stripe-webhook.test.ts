@@ -213,7 +213,7 @@ describe("Stripe webhooks", () => {
     expect(await product(productId)).toEqual({ stock: 8, stock_reserved: 0 });
     const items = await attentionOf(id);
     expect(items).toMatchObject([{ kind: "paid_twice" }]);
-    expect(JSON.parse(items[0]!.detail!)).toEqual({ confirmed_by: "pi_test_first" });
+    expect(JSON.parse(items[0]!.detail!)).toEqual({ confirmed_by: "pi_test_first", confirmed_via: "stripe" });
   });
 
   it("a paid event whose amount cannot be read is not confirmed unchecked: amount_mismatch", async () => {

@@ -29,6 +29,17 @@ export const ATTENTION_KINDS = {
   amount_mismatch: { source: "event", key: "delivery", settledByConfirmation: false },
   /** A provider's payment event that names no order we can find. */
   unmatched_payment: { source: "event", key: "delivery", settledByConfirmation: false },
+  /**
+   * A refund the provider reports failed (refund.failed): the customer was told money is
+   * coming. Raised by the refund transition (src/orders/refundPayment.ts), once per refund.
+   */
+  refund_failed: { source: "ledger", key: "refund", settledByConfirmation: false },
+  /**
+   * A customer disputed a payment (charge.dispute.created): answer it before the evidence
+   * deadline. Raised and kept current by src/payments/recordDispute.ts; a win settles it, a
+   * loss stays saying the money is gone.
+   */
+  dispute: { source: "ledger", key: "dispute", settledByConfirmation: false },
   /** The invoice email ended FAILED. Settled when a resend reaches SENT. */
   invoice_failed: { source: "invoice", key: "invoice", settledByConfirmation: false },
   /** The invoice email is still PENDING an hour after it went into the outbox. Settled by SENT or FAILED. */

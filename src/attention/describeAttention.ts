@@ -32,6 +32,15 @@ export function formatMoney(minor: number | null | undefined, currency: string |
   return formatMinorUnits(minor, currency);
 }
 
+interface DisputeDetail {
+  dispute_id?: string;
+  status?: string;
+  reason?: string | null;
+  amount_cents?: number | null;
+  currency?: string | null;
+  evidence_due_by?: number | null;
+}
+
 function parseDetail(detail: string | null): unknown {
   if (!detail) return null;
   try {
@@ -170,6 +179,31 @@ export function describeAttention(row: AttentionRow): { happened: string; action
       return {
         happened: `a payment${d.amount_cents !== undefined ? ` of ${formatMoney(d.amount_cents, d.currency)}` : ""} names no order we can find${where}: ${d.reason ?? "no order id"}`,
         action: `find the payment${row.provider_ref ? ` ${row.provider_ref}` : ""} in ${providerPlace(row.provider)} and match it to an order, or refund it`,
+      };
+    }
+    case "refund_failed": {
+      const d = (detail ?? {}) as { refund_id?: string; refund_cents?: number; currency?: string; failure_reason?: string };
+      const amount = d.refund_cents !== undefined && d.refund_cents !== null ? formatMoney(d.refund_cents, d.currency) : "a refund";
+      return {
+        happened: `refund ${d.refund_id ?? ""} of ${amount} for ${order} failed${d.failure_reason ? ` (${d.failure_reason})` : ""}${where}; the customer was told the money is coming`,
+        action: `refund ${customer} another way (or retry it in ${providerPlace(row.provider)}) and tell them`,
+      };
+    }
+    case "dispute": {
+      const d = (detail ?? {}) as DisputeDetail;
+      const amount = formatMoney(d.amount_cents, d.currency);
+      const due = typeof d.evidence_due_by === "number" ? new Date(d.evidence_due_by).toISOString().slice(0, 10) : null;
+      if (d.status === "lost") {
+        return {
+          happened: `${customer} disputed ${amount} of ${order} (${d.reason ?? "no reason given"}), and the dispute was lost: the money is gone${where}`,
+          action: `nothing can be answered any more; record the loss (and do not ship ${order} if it has not left), then resolve this item`,
+        };
+      }
+      return {
+        happened: `${customer} disputed ${amount} of ${order} (${d.reason ?? "no reason given"}; dispute ${d.dispute_id ?? ""}, ${d.status ?? "open"})${where}`,
+        action:
+          `answer the dispute in ${providerPlace(row.provider ?? "stripe")}${due ? ` before ${due}` : " before its evidence deadline"}` +
+          ` with the order's evidence; hold the shipment of ${order} if it has not left`,
       };
     }
     case "invoice_failed": {

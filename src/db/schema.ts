@@ -217,6 +217,16 @@ export const WEBHOOK_OUTCOMES = [
   /** A provider event that starts no transition (Stripe's other types, a delayed method not yet paid). */
   "ignored_event",
   "payment_pending",
+  /** A refund recorded in the ledger (charge.refunded, refund.*); the order keeps its status. */
+  "refund_recorded",
+  /** The confirming payment was refunded in full: the CONFIRMED order is cancelled, its goods restocked. */
+  "order_refunded",
+  /** A refund failed (refund.failed): the customer was promised money back, for a human. */
+  "refund_failed",
+  /** A dispute's state recorded in the ledger (charge.dispute.*). */
+  "dispute_recorded",
+  /** A payment's own state recorded in the ledger (payment_intent.canceled, checkout.session.expired). */
+  "payment_recorded",
 ] as const;
 export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 
@@ -248,6 +258,8 @@ export const webhookEvents = sqliteTable(
     index("webhook_events_delivery_id_idx").on(t.deliveryId),
     // Retention pruning walks the oldest rows first.
     index("webhook_events_received_at_idx").on(t.receivedAt),
+    // A full refund settles the items raised by events about that payment.
+    index("webhook_events_provider_ref_idx").on(t.providerRef),
   ],
 );
 
@@ -288,5 +300,115 @@ export const attentionItems = sqliteTable(
     index("attention_items_event_id_idx").on(t.eventId),
     index("attention_items_invoice_id_idx").on(t.invoiceId),
     check("attention_items_resolution_noted", sql`${t.resolvedAt} IS NULL OR ${t.resolutionNote} IS NOT NULL`),
+  ],
+);
+
+export const PAYMENT_STATUSES = ["pending", "succeeded", "failed", "canceled"] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+
+/**
+ * The payments ledger (issue "Money after the first moment"): one row per payment a provider
+ * tells us about, never pruned, written in the same batch as the decision it belongs to. Every
+ * money decision (paid_twice, a full refund, the hold of a delayed payment) reads this table,
+ * never the audit log. Contract columns (other tools read them): id, order_id, provider,
+ * provider_ref, status, amount_cents, currency, refunded_cents, created_at, updated_at.
+ */
+export const payments = sqliteTable(
+  "payments",
+  {
+    id: integer("id").primaryKey(),
+    /** NULL for a payment that names no order we know (unmatched): its money is still real. */
+    orderId: text("order_id"),
+    provider: text("provider").notNull(),
+    /**
+     * The provider's id of the payment (Stripe's payment intent, else the Checkout Session).
+     * A generic delivery without `payment_id` is `order:<order id>`: one anonymous payment per
+     * order, since nothing tells its retry from a second payment.
+     */
+    providerRef: text("provider_ref").notNull(),
+    /** 0 for the anonymous generic payment above (its provider_ref is ours, not the provider's). */
+    refFromProvider: integer("ref_from_provider").notNull().default(1),
+    status: text("status", { enum: PAYMENT_STATUSES }).notNull(),
+    /** What was paid (or attempted), in the currency's minor unit; NULL when nobody said. */
+    amountCents: integer("amount_cents"),
+    currency: text("currency"),
+    /** Refunded so far; never goes down (the highest total any refund event has shown). */
+    refundedCents: integer("refunded_cents").notNull().default(0),
+    /** 1 for the payment that confirmed order_id: the one whose full refund cancels the order. */
+    confirmedOrder: integer("confirmed_order").notNull().default(0),
+    createdAt: integer("created_at").notNull().default(nowMs),
+    updatedAt: integer("updated_at").notNull().default(nowMs),
+  },
+  (t) => [
+    uniqueIndex("payments_provider_ref_unique").on(t.provider, t.providerRef),
+    index("payments_order_id_idx").on(t.orderId),
+    // At most one payment confirms an order.
+    uniqueIndex("payments_confirming_order_unique").on(t.orderId).where(sql`${t.confirmedOrder} = 1`),
+    check("payments_status_valid", sql`${t.status} IN (${inList(PAYMENT_STATUSES)})`),
+    check("payments_refunded_non_negative", sql`${t.refundedCents} >= 0`),
+  ],
+);
+
+export const REFUND_STATUSES = ["pending", "requires_action", "succeeded", "failed", "canceled"] as const;
+
+/** One row per refund, by the provider's own id (Stripe's re_...): a repeat updates, never adds. */
+export const refunds = sqliteTable(
+  "refunds",
+  {
+    id: integer("id").primaryKey(),
+    provider: text("provider").notNull(),
+    refundRef: text("refund_ref").notNull(),
+    /** The payment's provider_ref (Stripe's payment intent); the payment may not be in the ledger yet. */
+    paymentRef: text("payment_ref").notNull(),
+    amountCents: integer("amount_cents").notNull(),
+    currency: text("currency"),
+    status: text("status", { enum: REFUND_STATUSES }).notNull(),
+    failureReason: text("failure_reason"),
+    createdAt: integer("created_at").notNull().default(nowMs),
+    updatedAt: integer("updated_at").notNull().default(nowMs),
+  },
+  (t) => [
+    uniqueIndex("refunds_provider_ref_unique").on(t.provider, t.refundRef),
+    index("refunds_payment_idx").on(t.provider, t.paymentRef),
+    check("refunds_status_valid", sql`${t.status} IN (${inList(REFUND_STATUSES)})`),
+  ],
+);
+
+/** Stripe's dispute statuses; the last four are final and never go back to an open one. */
+export const DISPUTE_STATUSES = [
+  "warning_needs_response",
+  "warning_under_review",
+  "needs_response",
+  "under_review",
+  "warning_closed",
+  "won",
+  "lost",
+  "prevented",
+] as const;
+
+/** A payment's disputes (chargebacks), by the provider's own id (Stripe's du_...). */
+export const disputes = sqliteTable(
+  "disputes",
+  {
+    id: integer("id").primaryKey(),
+    provider: text("provider").notNull(),
+    disputeRef: text("dispute_ref").notNull(),
+    /** The payment's provider_ref (the dispute's payment intent); the charge id may be unknown to us. */
+    paymentRef: text("payment_ref").notNull(),
+    chargeRef: text("charge_ref"),
+    status: text("status").notNull(),
+    reason: text("reason"),
+    amountCents: integer("amount_cents"),
+    currency: text("currency"),
+    /** When evidence is due (unix ms). */
+    evidenceDueBy: integer("evidence_due_by"),
+    /** "withdrawn" or "reinstated": where the disputed money is. */
+    funds: text("funds"),
+    createdAt: integer("created_at").notNull().default(nowMs),
+    updatedAt: integer("updated_at").notNull().default(nowMs),
+  },
+  (t) => [
+    uniqueIndex("disputes_provider_ref_unique").on(t.provider, t.disputeRef),
+    index("disputes_payment_idx").on(t.provider, t.paymentRef),
   ],
 );

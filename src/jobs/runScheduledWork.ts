@@ -6,7 +6,7 @@
 import { alertJob } from "../attention/alertJob";
 import { raiseStuckCreditNotes, raiseStuckInvoices } from "../attention/attentionItems";
 import { dueAlerts } from "../attention/sendAlert";
-import { readAlertConfig, readLogLevel, readRetentionDays } from "../config";
+import { readAlertConfig, readLogLevel, readPendingHoldDays, readRetentionDays } from "../config";
 import { rowsOf, runBatch } from "../db/client";
 import { sweepOutbox } from "../documents/sweepOutbox";
 import { createLogger, errorMessage } from "../observability/log";
@@ -22,7 +22,7 @@ export async function runScheduledWork(controller: ScheduledController, env: Env
     [
       "expire_reservations",
       async () => {
-        const cancelled = await expireReservations(env.DB, now);
+        const cancelled = await expireReservations(env.DB, now, undefined, readPendingHoldDays(env));
         if (cancelled.length > 0) {
           log.info("reservations_expired", { count: cancelled.length, order_numbers: cancelled.map((o) => o.order_number) });
         }

@@ -20,10 +20,11 @@
 // - a delivery that a human must act on raises its attention item in the same batch.
 // - the number of statements and bound parameters does not depend on the number of order
 //   lines (D1 allows 100 parameters per statement; an order of 120 lines must work).
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import { raiseForEvent, settleOnConfirmation } from "../attention/attentionItems";
 import { compileBatch, describeError, isDataError, rowsOf } from "../db/client";
 import { errorMessage } from "../observability/log";
+import { anonymousRef, upsertPayment } from "../payments/ledger";
 import type { OrderStatus, WebhookOutcome } from "../db/schema";
 
 export interface PaymentDelivery {
@@ -77,6 +78,7 @@ export interface AmountMismatch {
 }
 
 interface DecisionRow {
+  this_confirmed?: number;
   outcome: WebhookOutcome;
   order_status: OrderStatus | null;
   order_number: number | null;
@@ -104,6 +106,30 @@ type Values = Record<keyof typeof p, unknown>;
 /** The order's id as stored (the PK index serves the IN list; lower- or upper-case). */
 const storedOrder = sql`(SELECT id FROM orders WHERE id IN (${p.orderId}, ${p.orderIdUpper}))`;
 
+/** The payment's reference in the ledger: the provider's, or the anonymous one of the order. */
+const ledgerRef = (orderId: SQL) => sql`COALESCE(${p.providerRef}, ${anonymousRef(orderId)})`;
+
+/**
+ * The ledger row of the payment this event decided about. Outcomes that moved money or
+ * refused it write one; a replay (duplicate) and a delivery not decided yet (not_ready, a
+ * data error) do not. A failed payment of an unknown order is no money: not written.
+ */
+const ledgerRow = (requestId: unknown, now: unknown, amountCents: unknown, currency: unknown) => sql`
+  INSERT INTO payments (order_id, provider, provider_ref, ref_from_provider, status, amount_cents, currency,
+    confirmed_order, created_at, updated_at)
+  SELECT e.order_id, e.provider, COALESCE(e.provider_ref, ${anonymousRef(sql`e.order_id`)}), e.provider_ref IS NOT NULL,
+    CASE e.payment_status WHEN 'paid' THEN 'succeeded' ELSE 'failed' END,
+    COALESCE(${amountCents}, CASE WHEN e.outcome = 'confirmed' THEN
+      (SELECT COALESCE(SUM(quantity * unit_price_cents), 0) FROM order_items WHERE order_id = e.order_id) END),
+    COALESCE(upper(${currency}), CASE WHEN e.outcome = 'confirmed' THEN (SELECT currency FROM orders WHERE id = e.order_id) END),
+    e.outcome = 'confirmed', ${now}, ${now}
+  FROM webhook_events e
+  WHERE e.request_id = ${requestId}
+    AND e.outcome IN ('confirmed', 'payment_failed', 'paid_twice', 'refund_required', 'amount_mismatch', 'ignored_state',
+      'insufficient_stock', 'not_found')
+    AND (e.outcome != 'not_found' OR (e.payment_status = 'paid' AND e.provider_ref IS NOT NULL))
+  ${upsertPayment}`;
+
 /** The order id of this request's event if, and only if, it decided to confirm. */
 const confirmedOrderId = sql`(SELECT order_id FROM webhook_events WHERE request_id = ${p.requestId} AND outcome = 'confirmed')`;
 
@@ -129,14 +155,18 @@ const confirmBatch = compileBatch<keyof typeof p>([
         WHEN 'data_error' THEN ${BAD_LINES_REASON}
         WHEN 'amount_mismatch' THEN json_object('paid_cents', ${p.amountCents}, 'paid_currency', upper(${p.currency}),
           'order_cents', d.total_cents, 'order_currency', d.currency)
-        WHEN 'paid_twice' THEN json_object('confirmed_by', d.confirmed_ref)
+        WHEN 'paid_twice' THEN d.confirmed_by
       END,
       ${p.provider}, ${p.providerRef}
     FROM (
       SELECT x.*,
         CASE
           WHEN x.id IS NULL THEN 'not_found'
-          -- Only a delivery that confirmed the order makes a later one with the same id (and
+          -- The ledger knows this payment confirmed the order: whatever the order became since
+          -- (shipped, cancelled by a refund), another delivery of it changes nothing.
+          -- (An order put back to AWAITING_PAYMENT by another tool is left to the rules below.)
+          WHEN ${p.status} = 'paid' AND x.confirmed_by_this = 1 AND x.status != 'AWAITING_PAYMENT' THEN 'duplicate'
+          -- Only a delivery that confirmed an order makes a later one with the same id (and
           -- order and status) a replay: a 409 or a failed payment must not poison its retries.
           WHEN ${p.deliveryId} IS NOT NULL AND EXISTS (
             SELECT 1 FROM webhook_events
@@ -150,10 +180,9 @@ const confirmBatch = compileBatch<keyof typeof p>([
           WHEN x.status = 'AWAITING_PAYMENT' AND (${p.amountCents} IS NOT NULL OR ${p.amountRequired} = 1)
             AND (x.total_cents IS NOT ${p.amountCents} OR upper(x.currency) IS NOT upper(${p.currency})) THEN 'amount_mismatch'
           WHEN x.status = 'AWAITING_PAYMENT' THEN 'confirmed'
-          -- A second, different payment of a paid order (two Checkout Sessions paid): the
-          -- provider names a payment other than the one that confirmed the order. Money to refund.
-          WHEN x.status IN ('CONFIRMED', 'SHIPPED', 'DELIVERED') AND x.confirmed_ref IS NOT NULL
-            AND ${p.providerRef} IS NOT NULL AND x.confirmed_ref != ${p.providerRef} THEN 'paid_twice'
+          -- A second, different payment of a paid order (two Checkout Sessions paid, or one
+          -- through each endpoint): the ledger's confirming payment is another one. Money to refund.
+          WHEN x.status IN ('CONFIRMED', 'SHIPPED', 'DELIVERED') AND x.confirmed_by IS NOT NULL THEN 'paid_twice'
           WHEN x.status IN ('CONFIRMED', 'SHIPPED', 'DELIVERED') THEN 'duplicate'
           WHEN x.status = 'CANCELLED' THEN 'refund_required'
           ELSE 'ignored_state'
@@ -163,13 +192,26 @@ const confirmBatch = compileBatch<keyof typeof p>([
           -- The total only when there is an amount to check (the plain webhook reads no more rows).
           CASE WHEN ${p.amountCents} IS NOT NULL THEN
             (SELECT COALESCE(SUM(quantity * unit_price_cents), 0) FROM order_items WHERE order_id = o.id) END AS total_cents,
-          -- The provider's payment that confirmed the order, only when this delivery names one.
-          CASE WHEN ${p.providerRef} IS NOT NULL AND o.status IN ('CONFIRMED', 'SHIPPED', 'DELIVERED') THEN
-            (SELECT provider_ref FROM webhook_events WHERE order_id = o.id AND outcome = 'confirmed') END AS confirmed_ref
+          -- This very payment confirmed the order (one lookup in the ledger's unique index).
+          EXISTS (SELECT 1 FROM payments WHERE provider = ${p.provider} AND provider_ref = ${ledgerRef(sql`o.id`)}
+            AND order_id = o.id AND confirmed_order = 1) AS confirmed_by_this,
+          -- The payment that confirmed a paid order, when it is provably another one: a different
+          -- reference, and not two generic deliveries of which one named no payment (nothing
+          -- tells a retry without payment_id from a second payment).
+          CASE WHEN o.status IN ('CONFIRMED', 'SHIPPED', 'DELIVERED') THEN (
+            SELECT json_object('confirmed_by', CASE WHEN cp.ref_from_provider = 1 THEN cp.provider_ref END,
+              'confirmed_via', cp.provider)
+            FROM payments cp
+            WHERE cp.order_id = o.id AND cp.confirmed_order = 1
+              AND NOT (cp.provider = ${p.provider} AND cp.provider_ref = ${ledgerRef(sql`o.id`)})
+              AND NOT (cp.provider = 'generic' AND ${p.provider} = 'generic'
+                AND (cp.ref_from_provider = 0 OR ${p.providerRef} IS NULL))) END AS confirmed_by
         FROM (SELECT 1) LEFT JOIN orders o ON o.id IN (${p.orderId}, ${p.orderIdUpper})
       ) x
     ) d`,
-  // 2. Reserved stock becomes sold stock, one UPDATE for all lines.
+  // 2. The payment in the ledger, for every decision about real money (a replay adds nothing).
+  ledgerRow(p.requestId, p.now, p.amountCents, p.currency),
+  // 3. Reserved stock becomes sold stock, one UPDATE for all lines.
   sql`
     UPDATE products
     SET stock = products.stock - line.qty,
@@ -177,11 +219,11 @@ const confirmBatch = compileBatch<keyof typeof p>([
         updated_at = ${p.now}
     FROM (${linesByProduct(confirmedOrderId)}) AS line
     WHERE products.id = line.product_id`,
-  // 3. The order is confirmed (guarded on its state as well, for readers of this line).
+  // 4. The order is confirmed (guarded on its state as well, for readers of this line).
   sql`
     UPDATE orders SET status = 'CONFIRMED', confirmed_at = ${p.now}, updated_at = ${p.now}
     WHERE id = ${confirmedOrderId} AND status = 'AWAITING_PAYMENT'`,
-  // 4. Its invoice: the outbox row of the email, with the next number of the series. Due for
+  // 5. Its invoice: the outbox row of the email, with the next number of the series. Due for
   // the sweeper two minutes from now, should the queue message never arrive.
   // Scalar subqueries on purpose: D1's SQLite answers MAX(seq) from the (series, seq)
   // index this way (2 rows read), while the same MAX in a derived table under the
@@ -193,12 +235,16 @@ const confirmBatch = compileBatch<keyof typeof p>([
       printf('%s-%06d', ${p.series}, (SELECT COALESCE(MAX(seq), 0) + 1 FROM invoices WHERE series = ${p.series})),
       ${p.now} + 120000, ${p.now}, ${p.now}
     FROM webhook_events e WHERE e.request_id = ${p.requestId} AND e.outcome = 'confirmed'`,
-  // 5. A human's item, when the decision needs one; 6. what a confirmation settles.
+  // 6. A human's item, when the decision needs one; 7. what a confirmation settles.
   raiseForEvent(p.requestId),
   settleOnConfirmation(p.requestId, p.now),
-  // 7. What was decided, read back in the same round trip.
+  // 8. What was decided, read back in the same round trip (and whether the ledger says this
+  // very payment confirmed the order: a fact no later event undoes, see `confirmedHere`).
   sql`
-    SELECT e.outcome, e.order_status, e.detail, o.order_number, i.id AS invoice_id, i.number AS invoice_number
+    SELECT e.outcome, e.order_status, e.detail, o.order_number, i.id AS invoice_id, i.number AS invoice_number,
+      EXISTS (SELECT 1 FROM payments WHERE provider = e.provider
+        AND provider_ref = COALESCE(e.provider_ref, ${anonymousRef(sql`e.order_id`)})
+        AND order_id = e.order_id AND confirmed_order = 1) AS this_confirmed
     FROM webhook_events e
     LEFT JOIN orders o ON o.id = e.order_id
     LEFT JOIN invoices i ON i.order_id = e.order_id AND e.outcome = 'confirmed'
@@ -217,6 +263,40 @@ export function invoiceSeries(prefix: string, at: number, timeZone = "UTC"): str
   return `${prefix}-${format.format(at)}`;
 }
 
+/**
+ * A repeat of a payment that confirmed its order is the commonest delivery after the first
+ * (providers retry, resend, and send several events per payment), and its answer is fixed:
+ * the ledger's confirmed_order never goes back to 0. An isolate that has seen a payment
+ * confirm (or be recognised as the confirming one) records one statement for its repeats,
+ * instead of the eight-statement confirming batch. The set is only a hint for choosing the
+ * batch: that one statement still decides in SQL, from the ledger and the order's state, and
+ * writes nothing when the hint is stale (another tool put the order back to
+ * AWAITING_PAYMENT), in which case the full batch runs as for any delivery.
+ */
+const confirmedHere = new Set<string>();
+const CONFIRMED_HERE_LIMIT = 10_000;
+const paymentKey = (v: Values) => `${String(v.provider)}\u0000${String(v.providerRef ?? "")}\u0000${String(v.orderId)}`;
+
+function rememberConfirmed(values: Values) {
+  if (confirmedHere.size >= CONFIRMED_HERE_LIMIT) confirmedHere.delete(confirmedHere.values().next().value!);
+  confirmedHere.add(paymentKey(values));
+}
+
+/** The repeat of a confirming payment: its audit row, decided from the ledger in one statement. */
+const duplicateBatch = compileBatch<keyof typeof p>([
+  sql`
+    INSERT INTO webhook_events
+      (received_at, request_id, delivery_id, order_id, payment_status, order_status, outcome, http_status, detail,
+       provider, provider_ref)
+    SELECT ${p.now}, ${p.requestId}, ${p.deliveryId}, o.id, ${p.status}, o.status, 'duplicate', 200, NULL,
+      ${p.provider}, ${p.providerRef}
+    FROM orders o
+    WHERE o.id IN (${p.orderId}, ${p.orderIdUpper}) AND o.status != 'AWAITING_PAYMENT' AND ${p.status} = 'paid'
+      AND EXISTS (SELECT 1 FROM payments WHERE provider = ${p.provider} AND provider_ref = ${ledgerRef(sql`o.id`)}
+        AND order_id = o.id AND confirmed_order = 1)
+    RETURNING outcome, order_status, (SELECT order_number FROM orders WHERE id = order_id) AS order_number`,
+]);
+
 export async function applyPayment(d1: D1Database, delivery: PaymentDelivery): Promise<PaymentResult> {
   const values: Values = {
     now: delivery.receivedAt,
@@ -232,9 +312,17 @@ export async function applyPayment(d1: D1Database, delivery: PaymentDelivery): P
     providerRef: delivery.providerRef ?? null,
     series: invoiceSeries(delivery.invoicePrefix, delivery.receivedAt, delivery.invoiceTimeZone),
   };
+  if (delivery.status === "paid" && confirmedHere.has(paymentKey(values))) {
+    const [recorded] = await duplicateBatch(d1, values);
+    const row = rowsOf<{ outcome: "duplicate"; order_status: OrderStatus; order_number: number }>(recorded)[0];
+    if (row) return { outcome: "duplicate", orderNumber: row.order_number, orderStatus: row.order_status };
+    confirmedHere.delete(paymentKey(values));
+  }
   try {
     const results = await confirmBatch(d1, values);
-    return toResult(rowsOf<DecisionRow>(results[6])[0]);
+    const row = rowsOf<DecisionRow>(results[7])[0];
+    if (row?.this_confirmed === 1 && (row.outcome === "confirmed" || row.outcome === "duplicate")) rememberConfirmed(values);
+    return toResult(row);
   } catch (error) {
     if (isStockCheckFailure(error)) return recordInsufficientStock(d1, values);
     // Any other rule a row breaks (a trigger, UNIQUE invoices.order_id for an order put
@@ -293,6 +381,7 @@ const recordProblemBatch = compileBatch<keyof typeof p | "outcome" | "httpStatus
       ELSE ${sql.placeholder("detail")} END,
       ${p.provider}, ${p.providerRef}
     FROM (SELECT 1) LEFT JOIN orders o ON o.id IN (${p.orderId}, ${p.orderIdUpper})`,
+  ledgerRow(p.requestId, p.now, p.amountCents, p.currency),
   raiseForEvent(p.requestId),
   sql`
     SELECT e.detail, o.order_number FROM webhook_events e LEFT JOIN orders o ON o.id = e.order_id
@@ -305,7 +394,7 @@ const recordProblemBatch = compileBatch<keyof typeof p | "outcome" | "httpStatus
  */
 async function recordInsufficientStock(d1: D1Database, values: Values): Promise<PaymentResult> {
   const results = await recordProblemBatch(d1, { ...values, outcome: "insufficient_stock", httpStatus: 400, detail: null });
-  const row = rowsOf<{ detail: string | null; order_number: number }>(results[2])[0];
+  const row = rowsOf<{ detail: string | null; order_number: number }>(results[3])[0];
   if (!row) throw new Error("insufficient-stock event missing after batch");
   return {
     outcome: "insufficient_stock",
@@ -318,6 +407,6 @@ async function recordDataError(d1: D1Database, values: Values, message: string):
   // D1 prefixes "D1_ERROR: " and suffixes the SQLite code; the middle says what broke.
   const reason = message.replace(/^D1_ERROR:\s*/, "").replace(/: SQLITE_\w+.*$/, "").slice(0, 500);
   const results = await recordProblemBatch(d1, { ...values, outcome: "data_error", httpStatus: 422, detail: reason });
-  const row = rowsOf<{ detail: string | null; order_number: number | null }>(results[2])[0];
+  const row = rowsOf<{ detail: string | null; order_number: number | null }>(results[3])[0];
   return { outcome: "data_error", orderNumber: row?.order_number ?? null, reason };
 }

@@ -7,18 +7,33 @@
 // CANCELLED already and changes nothing, so stock is released exactly once. A payment that
 // lands first wins the same way: the order is no longer AWAITING_PAYMENT. Orders with no
 // reserved_until never expire.
+//
+// A delayed payment under way holds the order (issue "Money after the first moment"): while
+// the ledger has a `pending` payment of the order that started less than
+// PENDING_PAYMENT_HOLD_DAYS ago, the order is not expired. Its success confirms the order;
+// its failure (or the hold running out) lets the next run expire it as usual.
 import { sql } from "drizzle-orm";
 import { rowsOf, runBatch } from "../db/client";
 
 /** Orders expired per run; the cron runs every minute, so a backlog drains quickly. */
 export const EXPIRY_BATCH_LIMIT = 200;
 
-const expiredOrders = (now: number, limit: number) => sql`
-  SELECT id FROM orders
-  WHERE status = 'AWAITING_PAYMENT' AND reserved_until IS NOT NULL AND reserved_until <= ${now}
-  ORDER BY reserved_until, id LIMIT ${limit}`;
+export const DEFAULT_PENDING_HOLD_DAYS = 14;
 
-export async function expireReservations(d1: D1Database, now = Date.now(), limit = EXPIRY_BATCH_LIMIT) {
+const expiredOrders = (now: number, limit: number, holdDays: number) => sql`
+  SELECT o.id FROM orders o
+  WHERE o.status = 'AWAITING_PAYMENT' AND o.reserved_until IS NOT NULL AND o.reserved_until <= ${now}
+    AND NOT EXISTS (
+      SELECT 1 FROM payments pay
+      WHERE pay.order_id = o.id AND pay.status = 'pending' AND pay.created_at > ${now - holdDays * 86_400_000})
+  ORDER BY o.reserved_until, o.id LIMIT ${limit}`;
+
+export async function expireReservations(
+  d1: D1Database,
+  now = Date.now(),
+  limit = EXPIRY_BATCH_LIMIT,
+  holdDays = DEFAULT_PENDING_HOLD_DAYS,
+) {
   const results = await runBatch(d1, [
     sql`
       UPDATE products
@@ -27,13 +42,13 @@ export async function expireReservations(d1: D1Database, now = Date.now(), limit
       SET stock_reserved = MAX(products.stock_reserved - line.qty, 0), updated_at = ${now}
       FROM (
         SELECT product_id, SUM(quantity) AS qty FROM order_items
-        WHERE order_id IN (${expiredOrders(now, limit)})
+        WHERE order_id IN (${expiredOrders(now, limit, holdDays)})
         GROUP BY product_id
       ) AS line
       WHERE products.id = line.product_id`,
     sql`
       UPDATE orders SET status = 'CANCELLED', cancelled_at = ${now}, updated_at = ${now}
-      WHERE id IN (${expiredOrders(now, limit)})
+      WHERE id IN (${expiredOrders(now, limit, holdDays)})
       RETURNING id, order_number`,
   ]);
   return rowsOf<{ id: string; order_number: number }>(results[1]);

@@ -2,6 +2,7 @@
 // invoice to the queue, and answer the provider, the same way for every source.
 import type { Context } from "hono";
 import type { AppEnv } from "../http/appEnv";
+import { creditNoteJob } from "../documents/creditNoteJob";
 import { invoiceJob } from "../documents/invoiceJob";
 import { errorMessage } from "../observability/log";
 import type { PaymentResult } from "../orders/applyPayment";
@@ -15,6 +16,18 @@ export async function enqueueInvoice<E extends AppEnv>(c: Context<E>, invoiceId:
     await c.env.INVOICE_QUEUE.send(invoiceJob(invoiceId));
   } catch (error) {
     c.get("log").error("invoice_enqueue_failed", { invoice_id: invoiceId, error: errorMessage(error) });
+  }
+}
+
+/**
+ * A credit note allocated by a refund's batch, after it has committed; like an invoice, the
+ * row is the outbox, so a lost message is re-sent by the sweeper.
+ */
+export async function enqueueCreditNote<E extends AppEnv>(c: Context<E>, creditNoteId: number): Promise<void> {
+  try {
+    await c.env.INVOICE_QUEUE.send(creditNoteJob(creditNoteId));
+  } catch (error) {
+    c.get("log").error("credit_note_enqueue_failed", { credit_note_id: creditNoteId, error: errorMessage(error) });
   }
 }
 

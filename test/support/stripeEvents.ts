@@ -151,3 +151,126 @@ export async function signedStripeRequest(
     body: opts.tamper ? opts.tamper(body) : body,
   });
 }
+
+// ---- Refunds and disputes -------------------------------------------------------------
+// Each builder returns a Pick of the stripe package's own type: a field we invented, or one
+// with the wrong type, does not compile.
+
+export type ChargeFields = {
+  id?: string;
+  paymentIntent?: string | null;
+  amount?: number;
+  amountRefunded?: number;
+  currency?: string;
+  metadata?: Record<string, string>;
+};
+
+/** A charge (what charge.refunded carries): amount_refunded is the cumulative total. */
+export function charge(fields: ChargeFields = {}) {
+  const amount = fields.amount ?? 4998;
+  const amountRefunded = fields.amountRefunded ?? amount;
+  const built: Pick<
+    Stripe.Charge,
+    | "id" | "object" | "amount" | "amount_captured" | "amount_refunded" | "captured" | "created" | "currency" | "livemode"
+    | "metadata" | "paid" | "payment_intent" | "refunded" | "status" | "disputed"
+  > = {
+    id: fields.id ?? stripeId("ch"),
+    object: "charge",
+    amount,
+    amount_captured: amount,
+    amount_refunded: amountRefunded,
+    captured: true,
+    created: Math.floor(Date.now() / 1000) - 120,
+    currency: fields.currency ?? "eur",
+    livemode: false,
+    metadata: fields.metadata ?? {},
+    paid: true,
+    payment_intent: fields.paymentIntent === undefined ? stripeId("pi") : fields.paymentIntent,
+    refunded: amountRefunded >= amount,
+    status: "succeeded",
+    disputed: false,
+  };
+  return built;
+}
+
+export type RefundFields = {
+  id?: string;
+  paymentIntent?: string | null;
+  charge?: string;
+  amount?: number;
+  currency?: string;
+  status?: "pending" | "requires_action" | "succeeded" | "failed" | "canceled";
+  failureReason?: string;
+};
+
+/** One refund, by its re_ id. */
+export function refund(fields: RefundFields = {}) {
+  const built: Pick<
+    Stripe.Refund,
+    | "id" | "object" | "amount" | "balance_transaction" | "charge" | "created" | "currency" | "metadata"
+    | "payment_intent" | "reason" | "receipt_number" | "status" | "failure_reason"
+  > = {
+    id: fields.id ?? stripeId("re"),
+    object: "refund",
+    amount: fields.amount ?? 4998,
+    balance_transaction: stripeId("txn"),
+    charge: fields.charge ?? stripeId("ch"),
+    created: Math.floor(Date.now() / 1000) - 5,
+    currency: fields.currency ?? "eur",
+    metadata: {},
+    payment_intent: fields.paymentIntent === undefined ? stripeId("pi") : fields.paymentIntent,
+    reason: "requested_by_customer",
+    receipt_number: null,
+    status: fields.status ?? "succeeded",
+    ...(fields.failureReason ? { failure_reason: fields.failureReason } : {}),
+  };
+  return built;
+}
+
+export type DisputeFields = {
+  id?: string;
+  paymentIntent?: string | null;
+  charge?: string;
+  amount?: number;
+  currency?: string;
+  reason?: string;
+  status?: Stripe.Dispute.Status;
+  /** Unix seconds. */
+  dueBy?: number | null;
+};
+
+/** A dispute (chargeback); evidence_details.due_by is the evidence deadline in unix seconds. */
+export function dispute(fields: DisputeFields = {}) {
+  const built: Pick<
+    Stripe.Dispute,
+    "id" | "object" | "amount" | "charge" | "created" | "currency" | "is_charge_refundable" | "livemode" | "metadata" | "payment_intent" | "reason" | "status"
+  > & { evidence_details: Pick<Stripe.Dispute.EvidenceDetails, "due_by" | "has_evidence" | "past_due" | "submission_count"> } = {
+    id: fields.id ?? stripeId("du"),
+    object: "dispute",
+    amount: fields.amount ?? 4998,
+    charge: fields.charge ?? stripeId("ch"),
+    created: Math.floor(Date.now() / 1000) - 5,
+    currency: fields.currency ?? "eur",
+    evidence_details: {
+      due_by: fields.dueBy === undefined ? Math.floor(Date.now() / 1000) + 7 * 86400 : fields.dueBy,
+      has_evidence: false,
+      past_due: false,
+      submission_count: 0,
+    },
+    is_charge_refundable: false,
+    livemode: false,
+    metadata: {},
+    payment_intent: fields.paymentIntent === undefined ? stripeId("pi") : fields.paymentIntent,
+    reason: fields.reason ?? "fraudulent",
+    status: fields.status ?? "needs_response",
+  };
+  return built;
+}
+
+export const chargeRefunded = (fields: ChargeFields = {}) => stripeEvent("charge.refunded", charge(fields));
+export const refundEvent = (type: "refund.created" | "refund.updated" | "refund.failed", fields: RefundFields = {}) =>
+  stripeEvent(type, refund(fields));
+export const disputeEvent = (
+  type: "created" | "updated" | "closed" | "funds_withdrawn" | "funds_reinstated",
+  fields: DisputeFields = {},
+) => stripeEvent(`charge.dispute.${type}`, dispute(fields));

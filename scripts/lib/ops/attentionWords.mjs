@@ -6,6 +6,8 @@ export function attentionAmount(row, { formatMoney }) {
   const detail = parseJson(row.detail);
   if (row.kind === "amount_mismatch" && detail?.paid_cents !== undefined) return formatMoney(detail.paid_cents, detail.paid_currency);
   if (row.kind === "unmatched_payment" && detail?.amount_cents !== undefined) return formatMoney(detail.amount_cents, detail.currency);
+  if (row.kind === "dispute" && detail?.amount_cents !== undefined && detail?.amount_cents !== null) return formatMoney(detail.amount_cents, detail.currency);
+  if (row.kind === "refund_failed" && typeof detail?.refund_cents === "number") return formatMoney(detail.refund_cents, detail.currency);
   if (row.order_total_cents === null || row.order_total_cents === undefined) return null;
   return formatMoney(row.order_total_cents, row.currency);
 }

@@ -7,8 +7,9 @@ import { alignColumns, colour } from "../terminalTable.mjs";
 import { timeFromNow, utcTime } from "../timeWords.mjs";
 import { withWords } from "./attentionWords.mjs";
 import { describeMessageId } from "./emailWords.mjs";
+import { paymentLines, paymentQueries } from "./orderPayments.mjs";
 
-const PROBLEM_OUTCOMES = new Set(["refund_required", "insufficient_stock", "amount_mismatch", "data_error", "unmatched_payment", "not_found"]);
+const PROBLEM_OUTCOMES = new Set(["refund_required", "insufficient_stock", "amount_mismatch", "data_error", "unmatched_payment", "not_found", "refund_failed", "paid_twice", "dispute_recorded"]);
 
 /** ref: { orderNumber } or { uuid } (canonical lower case, from normaliseUuid) */
 export function orderStory(ref, ctx) {
@@ -17,7 +18,7 @@ export function orderStory(ref, ctx) {
   const ids = ref.uuid ? `${sqlString(ref.uuid)}, ${sqlString(ref.uuid.toUpperCase())}` : null;
   const orderIds = ids ?? `SELECT id FROM orders WHERE order_number = ${sqlInteger(ref.orderNumber)}`;
   const orderWhere = ids ? `o.id IN (${ids})` : `o.order_number = ${sqlInteger(ref.orderNumber)}`;
-  const [[order], events, [invoice], items] = executeSql(
+  const [[order], events, [invoice], items, payments, refunds, disputes, creditNotes] = executeSql(
     `SELECT o.id, o.order_number, o.status, o.customer_email, o.customer_name, o.currency, o.reserved_until,
        o.confirmed_at, o.cancelled_at, o.created_at, o.updated_at,
        (SELECT SUM(quantity * unit_price_cents) FROM order_items WHERE order_id = o.id) AS total_cents,
@@ -29,36 +30,41 @@ export function orderStory(ref, ctx) {
      SELECT id, number, status, attempts, last_error, sent_at, message_id, next_attempt_at, lease_until,
        created_at, updated_at
      FROM invoices WHERE order_id IN (${orderIds});
-     ${worker.ATTENTION_SELECT} WHERE a.order_id IN (${orderIds}) ORDER BY a.created_at, a.id`,
+     ${worker.ATTENTION_SELECT} WHERE a.order_id IN (${orderIds}) ORDER BY a.created_at, a.id;
+     ${paymentQueries(orderIds)}`,
     target,
   );
   const attention = items.map((row) => withWords(row, worker));
-  const timeline = buildTimeline(order, events, invoice, attention);
+  const money = { payments, refunds, disputes, creditNotes };
+  const timeline = buildTimeline(order, events, invoice, attention, creditNotes);
   const name = ref.uuid ?? String(ref.orderNumber);
 
   if (!order) {
     const named = events.length > 0 ? `; ${events.length} deliver${events.length === 1 ? "y" : "ies"} named it (below)` : "";
-    if (ctx.json) ctx.printJson({ order: null, events, invoice: null, attention, timeline });
+    if (ctx.json) ctx.printJson({ order: null, events, invoice: null, attention, timeline, ...money });
     else if (events.length > 0) printTimeline(ctx, timeline);
     const list = target.remote || target.persistTo ? "" : " (`npm run orders` lists the local ones)";
     return ctx.fail(`there is no order ${name} in the ${describeTarget(target)}${named}${list}`);
   }
   if (ctx.json) {
-    ctx.printJson({ order, events, invoice: invoice ?? null, attention, timeline });
+    ctx.printJson({ order, events, invoice: invoice ?? null, attention, timeline, ...money });
     return 0;
   }
 
-  const money = worker.formatMoney(order.total_cents ?? 0, order.currency);
+  const total = worker.formatMoney(order.total_cents ?? 0, order.currency);
   ctx.print(`${colour.bold(`Order ${order.order_number}`)}  ${statusColour(order.status)}`);
   const header = [
     ["id", order.id],
     ["customer", `${order.customer_name ? `${order.customer_name} ` : ""}<${order.customer_email}>`],
-    ["total", `${money} (${order.line_count} line${order.line_count === 1 ? "" : "s"})`],
+    ["total", `${total} (${order.line_count} line${order.line_count === 1 ? "" : "s"})`],
     ["reserved until", order.reserved_until === null ? "never expires" : `${utcTime(order.reserved_until)} (${timeFromNow(order.reserved_until)})`],
     ["invoice", invoice ? invoiceSummary(invoice) : "none (an order gets one when it is confirmed)"],
     ["attention", attentionSummary(attention)],
   ];
   for (const line of alignColumns(["", ""], header.map(([k, v]) => [`  ${k}`, v])).rows) ctx.print(line);
+  ctx.print("");
+  ctx.print(colour.bold("Payments"));
+  for (const line of paymentLines(money, worker)) ctx.print(line);
   ctx.print("");
   printTimeline(ctx, timeline);
   return 0;
@@ -80,7 +86,7 @@ function printTimeline(ctx, timeline) {
 }
 
 /** Every dated fact about the order, oldest first. */
-function buildTimeline(order, events, invoice, attention) {
+function buildTimeline(order, events, invoice, attention, creditNotes = []) {
   const entries = [];
   const add = (at, event, text, more) => {
     if (at !== null && at !== undefined) entries.push({ at, event, text, ...(more ? { more } : {}) });
@@ -88,7 +94,10 @@ function buildTimeline(order, events, invoice, attention) {
   if (order) {
     add(order.created_at, "order_created", "order created");
     add(order.confirmed_at, "order_confirmed", "order confirmed: reserved stock became sold stock");
-    add(order.cancelled_at, "order_cancelled", "order cancelled: its reservation was released");
+    const refunded = events.some((e) => e.outcome === "order_refunded");
+    add(order.cancelled_at, "order_cancelled", refunded
+      ? "order cancelled: its payment was refunded in full, its goods went back to stock"
+      : "order cancelled: its reservation was released");
   }
   for (const e of events) {
     const source = e.provider === "stripe" ? "Stripe event" : "webhook delivery";
@@ -108,6 +117,10 @@ function buildTimeline(order, events, invoice, attention) {
       const last = invoice.last_error ? `; last error: ${invoice.last_error}` : "";
       add(invoice.next_attempt_at ?? invoice.updated_at, "invoice_due", `invoice ${invoice.number} email next attempt due (${attempts} so far${last})`);
     }
+  }
+  for (const n of creditNotes) {
+    add(n.created_at, "credit_note_created", `credit note ${n.number} allocated for a refund; its email is in the outbox`);
+    if (n.status === "SENT") add(n.sent_at, "credit_note_sent", `credit note ${n.number} emailed`);
   }
   for (const a of attention) {
     add(a.created_at, "attention_raised", `needs attention #${a.id} ${a.kind}: ${a.happened}`, a.resolved_at === null ? [`do: ${a.action}`] : undefined);
@@ -130,6 +143,8 @@ const STORY_ORDER = [
   "invoice_sent",
   "invoice_failed",
   "invoice_due",
+  "credit_note_created",
+  "credit_note_sent",
   "attention_raised",
   "attention_alert_failed",
   "attention_alert_sent",

@@ -46,6 +46,18 @@ export const PaymentPayloadSchema = z
       .transform((c) => c.toUpperCase())
       .optional()
       .meta({ description: "ISO 4217 code of amount_cents, any case (EUR, eur)." }),
+    payment_id: z
+      .string({ error: "payment_id must be a string" })
+      .regex(/^[\x21-\x7e]{1,200}$/, "payment_id must be 1-200 printable ASCII characters without spaces")
+      .optional()
+      .meta({
+        description:
+          "The provider's own id of this payment (a charge or transaction id). With it, a payment of an order that " +
+          "another payment already confirmed is recognised as a second payment (`paid_twice`, a refund for a human) " +
+          "instead of a repeat of the first; the ledger and `npm run ops` show it, and a refund of it finds it. " +
+          "Without it, a second `paid` for a confirmed order is answered `duplicate`: nothing tells a retry from a second payment.",
+        example: "txn_000000000001",
+      }),
   })
   // Providers add fields of their own (provider reference, ...): accepted, ignored.
   .loose()

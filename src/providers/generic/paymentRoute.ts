@@ -117,6 +117,8 @@ paymentWebhook.post("/", webhookSettings, authenticate, limitBody, verifySigned,
     invoicePrefix: config.invoicePrefix,
     invoiceTimeZone: config.invoiceTimeZone,
     amount: payment.amount_cents === undefined ? null : { cents: payment.amount_cents, currency: payment.currency! },
+    provider: "generic",
+    providerRef: payment.payment_id ?? null,
   });
   c.set("outcome", result.outcome);
   if (result.outcome === "confirmed") await enqueueInvoice(c, result.invoice.id);

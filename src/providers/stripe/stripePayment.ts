@@ -33,10 +33,12 @@ export type StripePayment =
   // checkout.session.completed with payment_status "unpaid": a delayed method (SEPA Direct
   // Debit, bank transfer, ...) was started; async_payment_succeeded/failed follows later.
   // orderId is always a UUID in practice: without one the event is "unmatched".
-  | { action: "pending"; orderId: string | null; deliveryId: string; providerRef: string; eventType: string }
+  | { action: "pending"; orderId: string; deliveryId: string; providerRef: string; eventType: string; amount: StripeAmount | null }
   // A money event we cannot attach to an order: no order id, or one that is not a UUID.
   | {
       action: "unmatched";
+      /** What the event says happened: only "paid" is money to place. */
+      paymentOutcome: "paid" | "failed" | "pending";
       reason: string;
       rawOrderId: string | null;
       amount: StripeAmount | null;
@@ -44,8 +46,43 @@ export type StripePayment =
       providerRef: string | null;
       eventType: string;
     }
+  // A refund of a payment: charge.refunded (the charge's cumulative amount_refunded) or
+  // refund.* (one refund by its re_ id). The payment is found by its payment intent.
+  | {
+      action: "refund";
+      deliveryId: string;
+      eventType: string;
+      paymentRef: string;
+      refundRef: string | null;
+      refundStatus: RefundStatus;
+      /** One refund's amount (refund.*), or the charge's cumulative refunded amount (charge.refunded). */
+      amount: StripeAmount;
+      cumulative: boolean;
+      reason: string | null;
+      failureReason: string | null;
+    }
+  // charge.dispute.*: the dispute's whole state, found by its payment intent.
+  | {
+      action: "dispute";
+      deliveryId: string;
+      eventType: string;
+      paymentRef: string;
+      disputeRef: string;
+      chargeRef: string | null;
+      status: string;
+      reason: string | null;
+      amount: StripeAmount | null;
+      /** Unix ms. */
+      evidenceDueBy: number | null;
+      funds: "withdrawn" | "reinstated" | null;
+    }
+  // payment_intent.canceled, checkout.session.expired: the payment ends without money moving.
+  | { action: "canceled"; deliveryId: string; eventType: string; providerRef: string; orderId: string | null; amount: StripeAmount | null }
   // Every other event type: answered 2xx so Stripe stops resending, and otherwise left alone.
   | { action: "ignored"; deliveryId: string; eventType: string; providerRef: string | null };
+
+export type RefundStatus = "pending" | "requires_action" | "succeeded" | "failed" | "canceled";
+const REFUND_STATUSES: readonly string[] = ["pending", "requires_action", "succeeded", "failed", "canceled"];
 
 type Fields = Readonly<Record<string, unknown>>;
 type Outcome = "paid" | "failed" | "pending";
@@ -72,6 +109,21 @@ export function translateStripeEvent(event: StripeEventLike): StripePayment {
       return fromPaymentIntent(event, object, "paid");
     case "payment_intent.payment_failed":
       return fromPaymentIntent(event, object, "failed");
+    case "charge.refunded":
+      return fromRefundedCharge(event, object) ?? { action: "ignored", deliveryId, eventType, providerRef: objectId };
+    case "refund.created":
+    case "refund.updated":
+    case "refund.failed":
+      return fromRefund(event, object) ?? { action: "ignored", deliveryId, eventType, providerRef: objectId };
+    case "charge.dispute.created":
+    case "charge.dispute.updated":
+    case "charge.dispute.closed":
+    case "charge.dispute.funds_withdrawn":
+    case "charge.dispute.funds_reinstated":
+      return fromDispute(event, object) ?? { action: "ignored", deliveryId, eventType, providerRef: objectId };
+    case "payment_intent.canceled":
+    case "checkout.session.expired":
+      return fromCanceled(event, object) ?? { action: "ignored", deliveryId, eventType, providerRef: objectId };
     default:
       return { action: "ignored", deliveryId, eventType, providerRef: objectId };
   }
@@ -134,10 +186,68 @@ function finish(
           ? `${what} has ${found.field} ${JSON.stringify(found.raw.slice(0, 100))}, which is not an order id (a UUID)`
           : `${what} has no id to refer to the payment by`;
     // No money has moved for a pending session: no amount to report.
-    return { action: "unmatched", reason, rawOrderId: found.raw, amount: outcome === "pending" ? null : amount, deliveryId, providerRef, eventType };
+    return { action: "unmatched", paymentOutcome: outcome, reason, rawOrderId: found.raw, amount: outcome === "pending" ? null : amount, deliveryId, providerRef, eventType };
   }
-  if (outcome === "pending") return { action: "pending", orderId, deliveryId, providerRef, eventType };
+  if (outcome === "pending") return { action: "pending", orderId, deliveryId, providerRef, eventType, amount };
   return { action: outcome, orderId, amount, deliveryId, providerRef, eventType };
+}
+
+/** The payment intent an object names (a string, or an expanded object). */
+function intentOf(object: Fields): string | null {
+  const intent = object.payment_intent;
+  return stringOrNull(intent) ?? (isRecord(intent) ? stringOrNull(intent.id) : null);
+}
+
+// charge.refunded: amount_refunded is the charge's cumulative total (never one refund's).
+function fromRefundedCharge(event: StripeEventLike, charge: Fields): StripePayment | null {
+  const paymentRef = intentOf(charge);
+  const amount = amountOf(charge.amount_refunded, charge.currency);
+  if (paymentRef === null || amount === null) return null;
+  return {
+    action: "refund", deliveryId: event.id, eventType: event.type, paymentRef, refundRef: null, refundStatus: "succeeded",
+    amount, cumulative: true, reason: null, failureReason: null,
+  };
+}
+
+function fromRefund(event: StripeEventLike, refund: Fields): StripePayment | null {
+  const paymentRef = intentOf(refund);
+  const refundRef = stringOrNull(refund.id);
+  const amount = amountOf(refund.amount, refund.currency);
+  const status = typeof refund.status === "string" && REFUND_STATUSES.includes(refund.status) ? (refund.status as RefundStatus) : null;
+  if (paymentRef === null || refundRef === null || amount === null || status === null) return null;
+  return {
+    action: "refund", deliveryId: event.id, eventType: event.type, paymentRef, refundRef,
+    // refund.failed says so whatever status the snapshot carries.
+    refundStatus: event.type === "refund.failed" ? "failed" : status,
+    amount, cumulative: false, reason: stringOrNull(refund.reason), failureReason: stringOrNull(refund.failure_reason),
+  };
+}
+
+function fromDispute(event: StripeEventLike, dispute: Fields): StripePayment | null {
+  const paymentRef = intentOf(dispute);
+  const disputeRef = stringOrNull(dispute.id);
+  // Stripe adds statuses over time (appeal_*): any status word is recorded; the final ones are known.
+  const status = typeof dispute.status === "string" && /^[a-z_]{1,40}$/.test(dispute.status) ? dispute.status : null;
+  if (paymentRef === null || disputeRef === null || status === null) return null;
+  const evidence = isRecord(dispute.evidence_details) ? dispute.evidence_details : {};
+  const dueBy = typeof evidence.due_by === "number" && Number.isSafeInteger(evidence.due_by) ? evidence.due_by * 1000 : null;
+  const charge = dispute.charge;
+  return {
+    action: "dispute", deliveryId: event.id, eventType: event.type, paymentRef, disputeRef,
+    chargeRef: stringOrNull(charge) ?? (isRecord(charge) ? stringOrNull(charge.id) : null),
+    status, reason: stringOrNull(dispute.reason), amount: amountOf(dispute.amount, dispute.currency), evidenceDueBy: dueBy,
+    funds: event.type.endsWith("funds_withdrawn") ? "withdrawn" : event.type.endsWith("funds_reinstated") ? "reinstated" : null,
+  };
+}
+
+function fromCanceled(event: StripeEventLike, object: Fields): StripePayment | null {
+  const isSession = event.type.startsWith("checkout.session");
+  const providerRef = intentOf(object) ?? (isSession ? stringOrNull(object.id) : stringOrNull(object.id));
+  if (providerRef === null) return null;
+  const found = orderIdOf(object, isSession ? ["client_reference_id", "metadata.order_id"] : ["metadata.order_id"]);
+  const orderId = found.raw === null ? null : normaliseUuid(found.raw);
+  const amount = amountOf(isSession ? object.amount_total : object.amount, object.currency);
+  return { action: "canceled", deliveryId: event.id, eventType: event.type, providerRef, orderId, amount };
 }
 
 /** The first non-empty string among `paths` ("metadata.order_id" reads one level down). */

@@ -10,8 +10,10 @@ import { bodyLimit } from "hono/body-limit";
 import { readStripeConfig, readWebhookConfig } from "../../config";
 import type { AppEnv } from "../../http/appEnv";
 import { ApiError } from "../../http/errors";
-import { applyPayment } from "../../orders/applyPayment";
-import { answerPayment, enqueueInvoice } from "../../payments/answerPayment";
+import { applyPayment, invoiceSeries } from "../../orders/applyPayment";
+import { refundPayment } from "../../orders/refundPayment";
+import { recordDispute } from "../../payments/recordDispute";
+import { answerPayment, enqueueCreditNote, enqueueInvoice } from "../../payments/answerPayment";
 import { recordProviderEvent } from "../recordProviderEvent";
 import { translateStripeEvent } from "./stripePayment";
 
@@ -72,12 +74,75 @@ stripeWebhook.post(
       return answerPayment(c, payment.orderId, result);
     }
 
+    if (payment.action === "refund") {
+      const config = readWebhookConfig(c.env);
+      const result = await refundPayment(c.env.DB, {
+        ...base,
+        eventType: payment.eventType,
+        paymentRef: payment.paymentRef,
+        refundRef: payment.refundRef,
+        refundStatus: payment.refundStatus,
+        amount: payment.amount,
+        cumulative: payment.cumulative,
+        reason: payment.reason,
+        failureReason: payment.failureReason,
+        creditNoteSeries: invoiceSeries(config.creditNotePrefix, receivedAt, config.invoiceTimeZone),
+      });
+      c.set("outcome", result.outcome);
+      if (result.creditNote) await enqueueCreditNote(c, result.creditNote.id);
+      if (result.outcome === "refund_failed") {
+        c.get("log").error("refund_failed", { payment_ref: payment.paymentRef, refund_ref: payment.refundRef, action: "npm run ops -- attention" });
+      }
+      return c.json(
+        {
+          message: "Webhook received",
+          outcome: result.outcome,
+          event_type: payment.eventType,
+          ...(result.orderId ? { order_id: result.orderId, order_status: result.orderStatus ?? undefined } : {}),
+          ...(result.creditNote ? { credit_note_number: result.creditNote.number } : {}),
+        },
+        200,
+      );
+    }
+
+    if (payment.action === "dispute") {
+      const result = await recordDispute(c.env.DB, { ...base, ...payment });
+      c.set("outcome", "dispute_recorded");
+      if (payment.eventType === "charge.dispute.created") {
+        c.get("log").error("dispute", { payment_ref: payment.paymentRef, dispute_ref: payment.disputeRef, action: "npm run ops -- attention" });
+      }
+      return c.json(
+        {
+          message: "Webhook received",
+          outcome: "dispute_recorded",
+          event_type: payment.eventType,
+          ...(result.orderId ? { order_id: result.orderId } : {}),
+        },
+        200,
+      );
+    }
+
+    if (payment.action === "unmatched" && payment.paymentOutcome !== "paid") {
+      // A failed or pending payment that names no order moved no money: recorded, nothing to do.
+      await recordProviderEvent(c.env.DB, {
+        ...base,
+        providerRef: payment.providerRef,
+        orderId: null,
+        paymentStatus: payment.paymentOutcome,
+        outcome: "payment_recorded",
+        detail: { event_type: payment.eventType, reason: payment.reason },
+        ledger: { status: payment.paymentOutcome === "failed" ? "failed" : "pending", amount: null },
+      });
+      c.set("outcome", "payment_recorded");
+      return c.json({ message: "Webhook received", outcome: "payment_recorded", event_type: payment.eventType }, 200);
+    }
+
     if (payment.action === "unmatched") {
       await recordProviderEvent(c.env.DB, {
         ...base,
         providerRef: payment.providerRef,
         orderId: null,
-        paymentStatus: payment.eventType.endsWith("failed") ? "failed" : "paid",
+        paymentStatus: "paid",
         outcome: "unmatched_payment",
         detail: {
           event_type: payment.eventType,
@@ -85,10 +150,25 @@ stripeWebhook.post(
           raw_order_id: payment.rawOrderId,
           ...(payment.amount ? { amount_cents: payment.amount.cents, currency: payment.amount.currency } : {}),
         },
+        ledger: { status: "succeeded", amount: payment.amount },
       });
       c.set("outcome", "unmatched_payment");
       c.get("log").error("unmatched_payment", { event_type: payment.eventType, reason: payment.reason, action: "npm run ops -- attention" });
       return c.json({ message: "Webhook received", outcome: "unmatched_payment", details: { reason: payment.reason } }, 200);
+    }
+
+    if (payment.action === "canceled") {
+      await recordProviderEvent(c.env.DB, {
+        ...base,
+        providerRef: payment.providerRef,
+        orderId: payment.orderId,
+        paymentStatus: "canceled",
+        outcome: "payment_recorded",
+        detail: { event_type: payment.eventType },
+        ledger: { status: "canceled", amount: payment.amount },
+      });
+      c.set("outcome", "payment_recorded");
+      return c.json({ message: "Webhook received", outcome: "payment_recorded", event_type: payment.eventType }, 200);
     }
 
     const outcome = payment.action === "pending" ? "payment_pending" : "ignored_event";
@@ -99,6 +179,7 @@ stripeWebhook.post(
       paymentStatus: payment.action,
       outcome,
       detail: { event_type: payment.eventType },
+      ledger: payment.action === "pending" ? { status: "pending", amount: payment.amount } : null,
     });
     c.set("outcome", outcome);
     return c.json({ message: "Webhook received", outcome, event_type: payment.eventType }, 200);

@@ -11,7 +11,7 @@
 // package the Worker verifies with. See scripts/lib/sendStripeEvent.mjs.
 import { postDelivery } from "./lib/postDelivery.mjs";
 import { parseArgs } from "node:util";
-import { readDevVars } from "./lib/devVars.mjs";
+import { describeDevVars, devVarsName, isLocalUrl, judgeDevVars, predictGenericAuth, readDevVars } from "./lib/devVars.mjs";
 import { importTs } from "./lib/importTs.mjs";
 
 const usage = `usage: npm run webhook -- <order-id> paid|failed [--url URL] [--form | --multipart] [--key KEY] [--unsigned]
@@ -68,7 +68,9 @@ if (!orderId || !["paid", "failed"].includes(status)) {
 values.url ??= "http://127.0.0.1:8787/api/webhooks/payment/";
 
 const vars = readDevVars();
-const key = values.key ?? (vars.WEBHOOK_SECRET ?? "").split(",")[0].trim();
+// Judged by the Worker's own config code: a key it refuses is not one to send.
+const judged = await judgeDevVars(vars);
+const key = values.key ?? judged.keys[0] ?? firstEntry(vars.WEBHOOK_SECRET);
 const headers = {};
 if (key) headers["X-Webhook-Key"] = key;
 
@@ -88,19 +90,30 @@ if (values.multipart) {
 const request = new Request(values.url, { method: "POST", headers, body });
 const bytes = await request.arrayBuffer();
 const finalHeaders = new Headers(request.headers);
-if (vars.WEBHOOK_SIGNING_SECRET && !values.unsigned) {
-  const { parseSigningSecrets, signDelivery } = await importTs("src/providers/generic/standardWebhooks.ts");
-  const { secrets, problems } = parseSigningSecrets(vars.WEBHOOK_SIGNING_SECRET);
-  for (const problem of problems) console.error(`.dev.vars: WEBHOOK_SIGNING_SECRET ${problem}: the Worker refuses it.`);
-  if (secrets[0]) {
-    const signed = await signDelivery(secrets[0], `msg_${crypto.randomUUID()}`, Math.floor(Date.now() / 1000), bytes);
-    for (const [name, value] of Object.entries(signed)) finalHeaders.set(name, value);
-  }
+if (judged.signingSecrets[0] && !values.unsigned) {
+  const { signDelivery } = await importTs("src/providers/generic/standardWebhooks.ts");
+  const signed = await signDelivery(judged.signingSecrets[0], `msg_${crypto.randomUUID()}`, Math.floor(Date.now() / 1000), bytes);
+  for (const [name, value] of Object.entries(signed)) finalHeaders.set(name, value);
 }
-if (!key && !finalHeaders.has("webhook-signature")) {
-  console.error("No WEBHOOK_SECRET in .dev.vars and no --key: the Worker will answer 403.");
+
+// The local Worker reads the same file: say beforehand what it will refuse, and the line that
+// fixes it. A deployed Worker (--url elsewhere) has its own secrets, which this cannot see.
+if (isLocalUrl(values.url)) {
+  const refusal = predictGenericAuth(judged, { key: key || undefined, signed: finalHeaders.has("webhook-signature") });
+  if (refusal) {
+    const file = devVarsName();
+    console.error(`Expect ${refusal.status}: ${refusal.why}.`);
+    for (const line of describeDevVars(judged, file).filter((l) => !l.startsWith("Stripe webhook"))) console.error(line);
+    if (refusal.status === 403 && judged.keys.length > 0 && values.key !== undefined) console.error("Leave out --key to send the first key of " + file + ".");
+  }
+} else if (!key && !finalHeaders.has("webhook-signature")) {
+  console.error("No key to send (--key KEY): the Worker will answer 403.");
 }
 
 const auth = [key ? "key" : null, finalHeaders.has("webhook-signature") ? "signature" : null].filter(Boolean).join(" + ");
 const encoding = values.multipart ? "multipart" : values.form ? "form" : "json";
 process.exit(await postDelivery(values.url, { headers: finalHeaders, body: bytes }, `${auth || "no auth"}, ${encoding}`));
+
+function firstEntry(list) {
+  return (list ?? "").split(",")[0].trim() || undefined;
+}

@@ -86,8 +86,10 @@ export async function startWranglerDev(opts: {
   inspectorPort: number;
   persistTo: string;
   envFile: string;
-  /** POSTed without credentials until the Worker answers 403. */
+  /** POSTed without credentials until the Worker answers `readyStatus` (403 unless told). */
   readinessPath: string;
+  /** What the Worker answers that POST once it runs: 500 when no secret is usable. */
+  readyStatus?: number;
   readyTimeoutMs?: number;
 }): Promise<WranglerDev> {
   const args = [
@@ -150,7 +152,7 @@ export async function startWranglerDev(opts: {
       // before reading the body, and changes nothing.
       const res = await fetch(`${url}${opts.readinessPath}`, { method: "POST", signal: AbortSignal.timeout(2_000) });
       await res.arrayBuffer();
-      if (res.status === 403 && res.headers.has("x-request-id")) return dev;
+      if (res.status === (opts.readyStatus ?? 403) && res.headers.has("x-request-id")) return dev;
     } catch {
       // not listening yet
     }

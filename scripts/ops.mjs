@@ -17,7 +17,7 @@ import { loadWorkerModules } from "./lib/ops/workerModules.mjs";
 import { MAX_TEXT_LENGTH } from "./lib/sqlLiteral.mjs";
 import { ROOT } from "./lib/wrangler.mjs";
 
-const USAGE = `Usage: npm run ops -- <command> [options]
+const USAGE = `Usage: npm run ops -- COMMAND [options]
 
 What needs a human in the order-payment service, and the few fixes an operator makes.
 
@@ -25,13 +25,15 @@ Commands:
   attention [--all] [--kind KIND] [--limit N]
       The open items, newest first: what happened and what to do.
       --all also shows resolved ones with who, when and why.
-  resolve <id> --note "what you did" [--by NAME]
-      Mark an item settled. NAME defaults to \`git config user.name\`, then $USER.
-  resend-invoice <INV-2026-000042> [--force]
-      Put a FAILED invoice email back in the outbox (the sweeper sends it).
+  resolve ID --note "what you did" [--by NAME]
+      Mark item ID (the first column of attention) settled.
+      NAME defaults to \`git config user.name\`, then $USER.
+  resend-invoice INVOICE_NUMBER [--force]
+      Put a FAILED invoice email (e.g. INV-2026-000042) back in the outbox (the sweeper sends it).
       --force takes a SENT one too: the customer gets a second email.
-  order <order_number|uuid>
+  order ORDER
       The order's story: status changes, deliveries, invoice and email, attention items.
+      ORDER is its number (1042) or its id (a UUID).
 
 Options for every command:
   --remote          the deployed database, with your own login (\`npx wrangler login\`)
@@ -43,6 +45,7 @@ Exit codes: 0 done, 1 failed or refused, 2 bad arguments.
 Examples:
   npm run ops -- attention --remote
   npm run ops -- resolve 12 --note "refunded in the provider dashboard" --remote
+  npm run ops -- resend-invoice INV-2026-000042
   npm run ops -- order 1042`;
 
 const OPTIONS = {

@@ -171,8 +171,19 @@ describe("npm run ops", () => {
     expect(out).toContain("    do: refund 56.30 EUR to ada@example.com, order 1042: the order was cancelled when the payment arrived");
     expect(out).toContain(`    do: fix the cause, then: npm run ops -- resend-invoice ${FAILED_NUMBER}`);
     expect(out).toMatch(/^\d+\s+\d+ min ago\s+not_ready\s+1043\s+grace@example\.com\s+18\.00 EUR$/m);
+    // The command to copy names the newest open item, not a placeholder the shell would
+    // take for a redirection (`<id>`).
+    const newest = /^(\d+)\s+\d+ min ago\s+not_ready/m.exec(out)![1];
+    expect(out).toContain(`When done: npm run ops -- resolve ${newest} --note "what you did"`);
     // Not a terminal: no colour codes.
     expect(out).not.toContain("\u001b[");
+  }, TEST_TIMEOUT_MS);
+
+  it("its help text can be pasted into a shell: no <placeholder> redirections or | pipes", async () => {
+    const run = await ops(["--help"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('npm run ops -- resolve 12 --note "');
+    expect(run.stdout).not.toMatch(/[<>|]/);
   }, TEST_TIMEOUT_MS);
 
   it("attention --json prints only the rows, in the alert email's words", async () => {
@@ -317,7 +328,7 @@ describe("npm run ops", () => {
       const args = bad[i]!.join(" ");
       expect(run.code, `${args}: ${run.stderr}`).toBe(2);
       expect(run.stdout, args).toBe("");
-      expect(run.stderr, args).toMatch(/^ops: .+\n\nUsage: npm run ops -- <command>/);
+      expect(run.stderr, args).toMatch(/^ops: .+\n\nUsage: npm run ops -- COMMAND/);
     });
     expect(await snapshot()).toEqual(before);
   }, TEST_TIMEOUT_MS * 2);

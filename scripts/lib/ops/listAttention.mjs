@@ -68,6 +68,8 @@ export function listAttention(options, ctx) {
     }
     ctx.print("");
   });
-  if (open > 0) ctx.print(colour.dim(`When done: npm run ops -- resolve <id> --note "what you did"${target.remote ? " --remote" : ""}`));
+  // A real id, not a placeholder: `<id>` pasted into a shell is a redirection from a file "id".
+  const firstOpen = items.find((item) => item.resolved_at === null);
+  if (firstOpen) ctx.print(colour.dim(`When done: npm run ops -- resolve ${firstOpen.id} --note "what you did"${target.remote ? " --remote" : ""}`));
   return 0;
 }

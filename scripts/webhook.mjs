@@ -14,8 +14,11 @@ import { parseArgs } from "node:util";
 import { describeDevVars, devVarsName, isLocalUrl, judgeDevVars, predictGenericAuth, readDevVars } from "./lib/devVars.mjs";
 import { importTs } from "./lib/importTs.mjs";
 
-const usage = `usage: npm run webhook -- <order-id> paid|failed [--url URL] [--form | --multipart] [--key KEY] [--unsigned]
-       npm run webhook -- <order-id> paid|failed --stripe [--amount-cents N] [--currency CUR] [--stripe-type TYPE] [--url URL] [--unsigned]
+const usage = `usage: npm run webhook -- ORDER_ID STATUS [--url URL] [--form | --multipart] [--key KEY] [--unsigned]
+       npm run webhook -- ORDER_ID STATUS --stripe [--amount-cents N] [--currency CUR] [--stripe-type TYPE] [--url URL] [--unsigned] [--persist-to DIR]
+
+  ORDER_ID              the order's id (a UUID); STATUS: paid or failed. Example:
+                          npm run webhook -- d0d0d0d0-0000-4000-8000-000000000001 paid
 
   --stripe              send a signed Stripe event to http://127.0.0.1:8787/api/webhooks/stripe:
                           paid   -> checkout.session.completed (payment_status "paid", client_reference_id = order id)
@@ -23,6 +26,7 @@ const usage = `usage: npm run webhook -- <order-id> paid|failed [--url URL] [--f
                         signed with the first STRIPE_WEBHOOK_SECRET in .dev.vars (--unsigned: no Stripe-Signature)
   --amount-cents N      the amount Stripe reports; --currency CUR its currency (e.g. eur).
                         Default: the order's total and currency, read from the local D1 of \`npm run dev\`
+  --persist-to DIR      the local state directory of \`npm run dev -- --persist-to DIR\`, to read the order's total from
   --stripe-type TYPE    send any event type instead (e.g. checkout.session.async_payment_succeeded, charge.refunded);
                         paid|failed then sets payment_status / the intent's status and may be left out`;
 let parsed;
@@ -39,6 +43,7 @@ try {
       "amount-cents": { type: "string" },
       currency: { type: "string" },
       "stripe-type": { type: "string" },
+      "persist-to": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -56,7 +61,7 @@ if (values.stripe) {
   const { sendStripeEvent } = await import("./lib/sendStripeEvent.mjs");
   process.exit(await sendStripeEvent({ orderId, status, values, usage }));
 }
-const stripeOnly = ["amount-cents", "currency", "stripe-type"].filter((name) => values[name] !== undefined);
+const stripeOnly = ["amount-cents", "currency", "stripe-type", "persist-to"].filter((name) => values[name] !== undefined);
 if (stripeOnly.length > 0) {
   console.error(`--${stripeOnly[0]} needs --stripe\n${usage}`);
   process.exit(2);

@@ -36,7 +36,7 @@ export async function sendStripeEvent({ orderId, status, values, usage }) {
   if (currency !== undefined && !/^[a-z]{3}$/i.test(currency)) return bad(`--currency "${currency}" must be a 3-letter code (e.g. eur)`);
 
   if (cents === undefined || currency === undefined) {
-    const total = await orderTotal(orderId);
+    const total = await orderTotal(orderId, values["persist-to"]);
     if (total.notUuid) return bad(total.notUuid);
     if (total.problem) {
       console.error(total.problem);
@@ -78,7 +78,7 @@ export async function sendStripeEvent({ orderId, status, values, usage }) {
 }
 
 /** The order's total and currency from the local D1, or what went wrong and what to do instead. */
-async function orderTotal(orderId) {
+async function orderTotal(orderId, persistTo) {
   const { normaliseUuid } = await importTs("src/orders/normaliseUuid.ts");
   const id = normaliseUuid(orderId);
   const instead = "pass --amount-cents N --currency CUR to send it anyway";
@@ -90,6 +90,7 @@ async function orderTotal(orderId) {
       `SELECT o.currency AS currency,
               COALESCE((SELECT SUM(i.quantity * i.unit_price_cents) FROM order_items i WHERE i.order_id = o.id), 0) AS cents
        FROM orders o WHERE o.id = '${id}'`,
+      { persistTo },
     );
   } catch (error) {
     // wrangler --json reports SQL errors as {"error": {"text": "..."}} in the output.

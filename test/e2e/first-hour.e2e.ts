@@ -2,14 +2,15 @@
 // taken, `npm run orders` before the first `npm run dev`, and `npm run webhook` with a
 // .dev.vars the Worker refuses. Each runs the real command; the last one against the real
 // Worker in `wrangler dev`, so the CLI's prediction is checked against what the Worker answers.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runProcess } from "./support/runProcess";
-import { freePort, loadSeedScript, ROOT, startWranglerDev, WRANGLER_ENV, writeEnvFile, type WranglerDev } from "./support/wranglerDev";
+import { freePort, loadSeedScript, ROOT, startWranglerDev, waitUntil, WRANGLER_ENV, writeEnvFile, type WranglerDev } from "./support/wranglerDev";
 
 // Bounds only a hang reaches: each command starts npm and node (and wrangler), a few seconds
 // even on a busy machine.
@@ -169,5 +170,85 @@ describe("npm run webhook against the real Worker with only a Stripe line in .de
     expect(stdout).toMatch(/^200 OK/m);
     expect(stdout).toContain('"outcome": "confirmed"');
     expect(code).toBe(0);
+  });
+});
+
+describe("npm run dev on a free port, with the defaults of .dev.vars.example", () => {
+  let port: number;
+  let persistTo: string;
+  let envFile: string;
+  let pid: number | undefined;
+  let output = "";
+  let exited = false;
+  const stop = async () => {
+    if (pid === undefined) return;
+    for (const signal of ["SIGTERM", "SIGKILL"] as const) {
+      try {
+        process.kill(-pid, signal);
+      } catch {
+        return;
+      }
+      if (await waitUntil(() => exited, 20_000)) return;
+    }
+  };
+
+  beforeAll(async () => {
+    port = await freePort();
+    persistTo = path.join(tempDir, "dev-state");
+    envFile = path.join(tempDir, "dev.vars");
+    // What a fresh clone gets: npm run dev copies the example when .dev.vars is missing.
+    copyFileSync(path.join(ROOT, ".dev.vars.example"), envFile);
+    // detached: npm leads a process group that node, wrangler and workerd join; one kill ends all.
+    const child = spawn("npm", ["run", "--silent", "dev", "--", "--port", String(port), "--persist-to", persistTo], {
+      cwd: ROOT,
+      env: { ...WRANGLER_ENV, DEV_VARS_PATH: envFile },
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    pid = child.pid;
+    child.stdout!.on("data", (d: Buffer) => (output += d.toString("utf8")));
+    child.stderr!.on("data", (d: Buffer) => (output += d.toString("utf8")));
+    child.on("exit", () => (exited = true));
+    process.once("exit", () => pid !== undefined && process.kill(-pid, "SIGKILL"));
+    // The banner's last line; a bound only a hang reaches.
+    const ready = await waitUntil(() => exited || output.includes("The cron handler"), 300_000, 250);
+    if (!ready || exited) throw new Error(`npm run dev did not print its banner:\n${output}`);
+  }, 330_000);
+
+  afterAll(stop, 60_000);
+
+  it("builds the Worker once and does not call its types out of date", () => {
+    expect(output).not.toContain("restarting build");
+    expect(output).not.toContain("[custom build]");
+    expect(output).not.toContain("types might be out of date");
+    expect(output).toContain(`Ready. Confirm demo order #1001`);
+    // wrangler's output is here (its bindings table), without a build of its own.
+    expect(output).toContain("Your Worker has access to the following bindings");
+  });
+
+  it("says what .dev.vars configures", () => {
+    expect(output).toContain(`Payment webhook: accepts X-Webhook-Key (1 key) from .dev.vars.`);
+    expect(output).toContain(`Stripe webhook: on, verifying with 1 STRIPE_WEBHOOK_SECRET from .dev.vars.`);
+  });
+
+  it("every command its banner prints works as printed, on the chosen port", async () => {
+    const banner = output.slice(output.indexOf("Ready. Confirm"));
+    const curl = /curl -sS [\s\S]*?-d '[^']*'/.exec(banner)?.[0];
+    expect(curl).toContain(`http://127.0.0.1:${port}/api/webhooks/payment/`);
+    const npmLines = [...banner.matchAll(/npm run (webhook|orders|ops)\b(.*?)(?: {2,}|$)/gm)].map((m) => `npm run ${m[1]}${m[2]}`.trim());
+    expect(npmLines.filter((l) => l.startsWith("npm run webhook"))).toHaveLength(2);
+    for (const line of npmLines.filter((l) => l.startsWith("npm run webhook"))) expect(line).toContain(`--url http://127.0.0.1:${port}/`);
+    // As a person runs them, through the shell, one after the other: curl confirms the order,
+    // the CLI's delivery is then a duplicate, Stripe's too. Each answers 2xx.
+    for (const command of [curl!, ...npmLines]) {
+      const run = await runProcess("sh", ["-c", command.replace(/^npm run /, "npm run --silent ")], {
+        cwd: ROOT,
+        env: { ...WRANGLER_ENV, DEV_VARS_PATH: envFile },
+        timeoutMs: CLI_TIMEOUT_MS,
+      });
+      expect(run.code, `${command}\n${run.stdout}${run.stderr}`).toBe(0);
+      if (command.startsWith("curl")) expect(run.stdout).toContain('"outcome":"confirmed"');
+      if (command.startsWith("npm run webhook")) expect(run.stdout).toMatch(/^200 OK/m);
+    }
   });
 });

@@ -10,11 +10,11 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runProcess } from "./support/runProcess";
-import { freePort, loadSeedScript, ROOT, startWranglerDev, waitUntil, WRANGLER_ENV, writeEnvFile, type WranglerDev } from "./support/wranglerDev";
+import { freePort, HANG_MS, loadSeedScript, ROOT, startWranglerDev, waitUntil, WRANGLER_ENV, writeEnvFile, type WranglerDev } from "./support/wranglerDev";
 
 // Bounds only a hang reaches: each command starts npm and node (and wrangler), a few seconds
 // even on a busy machine.
-const CLI_TIMEOUT_MS = 120_000;
+const CLI_TIMEOUT_MS = HANG_MS;
 
 const npm = (args: string[], env: NodeJS.ProcessEnv = {}) =>
   runProcess("npm", ["run", "--silent", ...args], { cwd: ROOT, env: { ...WRANGLER_ENV, ...env }, timeoutMs: CLI_TIMEOUT_MS });
@@ -143,9 +143,8 @@ describe("npm run webhook against the real Worker with only a Stripe line in .de
       envFile,
       readinessPath: "/api/webhooks/payment/",
       readyStatus: 500,
-      readyTimeoutMs: 180_000,
     });
-  }, 240_000);
+  }, 2 * HANG_MS);
 
   afterAll(async () => {
     await dev?.stop();
@@ -211,9 +210,9 @@ describe("npm run dev on a free port, with the defaults of .dev.vars.example", (
     child.on("exit", () => (exited = true));
     process.once("exit", () => pid !== undefined && process.kill(-pid, "SIGKILL"));
     // The banner's last line; a bound only a hang reaches.
-    const ready = await waitUntil(() => exited || output.includes("The cron handler"), 300_000, 250);
+    const ready = await waitUntil(() => exited || output.includes("The cron handler"), 2 * HANG_MS, 250);
     if (!ready || exited) throw new Error(`npm run dev did not print its banner:\n${output}`);
-  }, 330_000);
+  }, 3 * HANG_MS);
 
   afterAll(stop, 60_000);
 

@@ -153,8 +153,11 @@ export async function runCron(scheduledTime = Date.now(), overrides: Partial<Env
   await waitOnExecutionContext(ctx);
 }
 
-/** Polls until `check` returns a truthy value (for work the real queue does in the background). */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+/**
+ * Polls until `check` returns a truthy value (for work the real queue does in the background).
+ * The default bound is one only a hang reaches: the queue delivers in about a second idle.
+ */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 240_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -10,8 +10,11 @@ export default defineConfig({
     // One wrangler dev at a time on 2 cores; the tests of a file run in order and share it.
     fileParallelism: false,
     pool: "forks",
-    testTimeout: 40_000,
-    hookTimeout: 80_000,
+    // Bounds only a hang reaches (test/e2e/support/wranglerDev.ts, HANG_MS): every wait inside
+    // a test is on a condition, and a wrangler start or CLI run can take many times its idle
+    // duration when the machine carries other work. A test that hangs still fails, at these.
+    testTimeout: 600_000,
+    hookTimeout: 600_000,
     // A flaky retry would hide a real double email; fail loudly instead.
     retry: 0,
   },

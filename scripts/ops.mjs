@@ -20,7 +20,7 @@ import { MAX_TEXT_LENGTH } from "./lib/sqlLiteral.mjs";
 import { terminalLine, terminalLines, terminalText as shown } from "./lib/terminalText.mjs";
 import { ROOT } from "./lib/wrangler.mjs";
 
-const USAGE = `Usage: npm run ops -- <command> [options]
+const USAGE = `Usage: npm run ops -- COMMAND [options]
 
 What needs a human in the order-payment service, and the few fixes an operator makes.
 
@@ -49,6 +49,7 @@ Exit codes: 0 done, 1 failed or refused, 2 bad arguments.
 Examples:
   npm run ops -- attention --remote
   npm run ops -- resolve 12 --note "refunded in the provider dashboard" --remote
+  npm run ops -- resend-invoice INV-2026-000042
   npm run ops -- order 1042`;
 
 const OPTIONS = {

@@ -2,13 +2,46 @@
 // status and invoice, product stock, and the latest webhook events. Names, emails and errors
 // come from outside (customers, other tools, Postmark): each cell is printed terminal-safe
 // (scripts/lib/terminalText.mjs) by alignColumns, never raw through console.table.
+//
+// npm run orders [-- N] [--persist-to DIR]   (N rows of each, default 10; DIR: another local
+// state directory than .wrangler/state, as `npm run ops` takes it)
+import { parseArgs } from "node:util";
+import { D1Failure, executeSql } from "./lib/d1.mjs";
 import { importTs } from "./lib/importTs.mjs";
 import { alignColumns } from "./lib/terminalTable.mjs";
-import { queryLocal } from "./lib/wrangler.mjs";
+import { terminalLines } from "./lib/terminalText.mjs";
 
 const { formatMoney } = await importTs("src/payments/money.ts");
 
-const limit = Number(process.argv[2] ?? 10);
+const USAGE = "usage: npm run orders [-- N] [--persist-to DIR]   (N rows of each table, default 10)";
+let args;
+try {
+  args = parseArgs({ options: { "persist-to": { type: "string" }, help: { type: "boolean", short: "h" } }, allowPositionals: true });
+} catch (error) {
+  console.error(`${error.message.split(". To specify")[0]}\n${USAGE}`);
+  process.exit(2);
+}
+if (args.values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const limit = Number(args.positionals[0] ?? 10);
+if (!Number.isSafeInteger(limit) || limit < 1 || args.positionals.length > 1) {
+  console.error(`"${args.positionals.join(" ")}" is not a number of rows\n${USAGE}`);
+  process.exit(2);
+}
+const target = { persistTo: args.values["persist-to"] };
+/** The rows of one query; a database without tables (before the first `npm run dev`) says what to run. */
+function queryLocal(sql) {
+  try {
+    return executeSql(sql, target).at(-1);
+  } catch (error) {
+    if (!(error instanceof D1Failure)) throw error;
+    console.error(terminalLines(`orders: ${error.message}`));
+    process.exit(1);
+  }
+}
+
 const orders = queryLocal(`
   SELECT o.order_number AS "#", o.id, o.status, o.customer_name AS customer, o.currency,
          (SELECT SUM(quantity * unit_price_cents) FROM order_items WHERE order_id = o.id) AS total_minor,

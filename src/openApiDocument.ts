@@ -102,7 +102,7 @@ export function openApiDocument(): object {
       "400": json(ErrorSchema, "Malformed or invalid body (details: fields), or insufficient stock (details: shortages; recorded for a human). Nothing changed."),
       "403": json(ErrorSchema, "Unauthorized: invalid X-Webhook-Key or signature (details.reason says which check failed)."),
       "405": json(ErrorSchema, "Method not allowed (only POST)."),
-      "415": json(ErrorSchema, "Unsupported content type."),
+      "415": json(ErrorSchema, "Content-Type missing, not one of the three accepted, or a JSON body sent as application/x-www-form-urlencoded (details: received, accepted, hint). Nothing changed."),
     },
   };
   const stripeOperation = {

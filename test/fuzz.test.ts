@@ -71,4 +71,4 @@ it(`never answers 5xx and never changes state without a valid key and body (seed
     await res.arrayBuffer();
     if (!(authorised && onEndpoint && validBody)) expect(await snapshot(), description).toBe(before);
   }
-}, 300_000); // 300 requests, each checked against a full snapshot: 5 to 7 s idle, several times that on a busy machine
+}, 600_000); // 300 requests, each checked against a full snapshot: 5 to 7 s idle, several times that on a busy machine

@@ -52,4 +52,4 @@ it("50 concurrent deliveries of every kind keep stock and invoices consistent", 
   expect(invoices!.confirmed).toBeGreaterThan(0);
   expect(invoices!.invoices).toBe(invoices!.confirmed);
   expect(invoices!.distinct_orders).toBe(invoices!.confirmed);
-}, 120_000); // 50 concurrent deliveries and their queue work
+}, 600_000); // 50 concurrent deliveries and their queue work

@@ -89,6 +89,12 @@ describe("the OpenAPI document", () => {
     expect((await generic(undefined, {}, { method: "GET" })).status).toBe(405);
     await expectDocumented(await generic({ order_id: awaiting, status: "paid", pad: "x".repeat(70_000) }), path);
     await expectDocumented(await generic("order_id=x", {}, { contentType: "text/plain" }), path);
+    const missingType = await generic("{}", {}, { contentType: "" });
+    expect(missingType.status).toBe(415);
+    await expectDocumented(missingType, path);
+    const jsonAsForm = await generic(JSON.stringify({ order_id: awaiting, status: "paid" }), {}, { contentType: "application/x-www-form-urlencoded" });
+    expect(jsonAsForm.status).toBe(415);
+    await expectDocumented(jsonAsForm, path);
     const unconfigured = await generic({ order_id: awaiting, status: "paid" }, { WEBHOOK_SECRET: "" } as Partial<Env>);
     expect(unconfigured.status).toBe(500);
     await expectDocumented(unconfigured, path);

@@ -41,8 +41,10 @@ describe("the outbox sweeper (cron)", () => {
   it("a consumer that crashed after claiming: once its lease expires the invoice is sent once", async () => {
     const { invoiceId, number } = await confirmedOrderWithInvoice();
     // What a consumer that died mid-send leaves behind: a claimed, unsent row, due for the
-    // sweeper two minutes after its lease.
-    const leaseUntil = Date.now() + MINUTE;
+    // sweeper two minutes after its lease. Ten minutes of lease: the retry delay below must
+    // stay above 50 s however slowly the steps between run on a busy machine (with one
+    // minute, ten slow seconds would fail it).
+    const leaseUntil = Date.now() + 10 * MINUTE;
     await env.DB.prepare("UPDATE invoices SET lease_until = ?, lease_token = 'crashed', attempts = 1, next_attempt_at = ? WHERE id = ?")
       .bind(leaseUntil, leaseUntil + 2 * MINUTE, invoiceId)
       .run();

@@ -48,7 +48,8 @@ describe("request bodies", () => {
     ["a broken multipart body", "--x\r\nnot a part", "multipart/form-data; boundary=x", 400, /./],
     ["plain text", "order_id=1&status=paid", "text/plain", 415, /Unsupported content type/],
     ["XML", "<a/>", "application/xml", 415, /Unsupported content type/],
-    ["no content type", "{}", undefined, 415, /Unsupported content type/],
+    ["no content type", "{}", undefined, 415, /^Content-Type is missing$/],
+    ["a JSON body sent as a form (curl -d without -H)", JSON.stringify({ order_id: crypto.randomUUID(), status: "paid" }), "application/x-www-form-urlencoded", 415, /body is JSON but its Content-Type is application\/x-www-form-urlencoded/],
   ];
 
   it.each(badBodies)("answers %s with a JSON error and changes nothing", async (_, body, contentType, status, error) => {
@@ -60,6 +61,26 @@ describe("request bodies", () => {
     const json = await res.json<{ error: string }>();
     expect(json.error).toMatch(error);
     expect(await snapshot()).toBe(before);
+  });
+
+  it("names the missing content type and the accepted ones", async () => {
+    const res = await deliver("{}", { contentType: "" });
+    expect(res.status).toBe(415);
+    expect(await res.json()).toEqual({
+      error: "Content-Type is missing",
+      details: {
+        received: null,
+        accepted: ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"],
+        hint: "send the header Content-Type: application/json with a JSON body",
+      },
+    });
+  });
+
+  it("still reads a url-encoded form that holds braces in a value", async () => {
+    const { id } = await awaitingOrder();
+    const res = await deliver(`status=paid&order_id=${id}&reference={"a":1}`, { contentType: "application/x-www-form-urlencoded" });
+    expect(res.status).toBe(200);
+    expect((await order(id))?.status).toBe("CONFIRMED");
   });
 
   it("says what is wrong with a malformed body in the details too", async () => {

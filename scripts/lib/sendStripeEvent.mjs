@@ -5,7 +5,7 @@
 import { postDelivery } from "./postDelivery.mjs";
 import { randomBytes } from "node:crypto";
 import Stripe from "stripe";
-import { readDevVars } from "./devVars.mjs";
+import { devVarsName, EXAMPLE_STRIPE_SECRET_LINE, isLocalUrl, judgeDevVars, readDevVars } from "./devVars.mjs";
 import { importTs } from "./importTs.mjs";
 import { queryLocal } from "./wrangler.mjs";
 
@@ -54,20 +54,28 @@ export async function sendStripeEvent({ orderId, status, values, usage }) {
   const event = stripeEvent(type, orderId, outcome, cents, currency);
   const body = JSON.stringify(event, null, 2);
   const headers = { "Content-Type": "application/json; charset=utf-8", "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)" };
-  const secret = (readDevVars().STRIPE_WEBHOOK_SECRET ?? "").split(",")[0].trim();
+  // The secrets the Worker itself accepts (src/config.ts), not merely the first entry.
+  const judged = await judgeDevVars(readDevVars());
+  const secret = judged.stripeSecrets[0];
+  const url = values.url ?? DEFAULT_URL;
+  const file = devVarsName();
+  if (!secret && isLocalUrl(url)) {
+    // Without a usable secret the local Worker has no Stripe route at all.
+    console.error(`Expect 404: ${file} has no usable STRIPE_WEBHOOK_SECRET, so the local Worker has no Stripe route.`);
+    for (const problem of judged.problems.filter((p) => p.startsWith("STRIPE_WEBHOOK_SECRET"))) console.error(`  ${file}: ${problem}.`);
+    console.error(
+      `  Add this line to ${file} and restart \`npm run dev\`:  ${EXAMPLE_STRIPE_SECRET_LINE}\n` +
+        "  (any whsec_ value of 16+ characters works locally; `stripe listen` prints a real one)",
+    );
+  }
   if (values.unsigned) {
     // Sent as asked: shows how the Worker refuses an unsigned delivery.
-  } else if (!secret) {
-    console.error(
-      "No STRIPE_WEBHOOK_SECRET in .dev.vars: sending without Stripe-Signature, and the Worker will refuse it.\n" +
-        "Add a line such as STRIPE_WEBHOOK_SECRET=whsec_local_dev_only_0000000000000000 (any whsec_ value works locally; `stripe listen` prints a real one).",
-    );
-  } else {
-    if (!secret.startsWith("whsec_")) console.error("STRIPE_WEBHOOK_SECRET does not start with whsec_: the Worker will ignore it.");
+  } else if (secret) {
     headers["Stripe-Signature"] = await Stripe.webhooks.generateTestHeaderStringAsync({ payload: body, secret });
+  } else if (!isLocalUrl(url)) {
+    console.error(`No usable STRIPE_WEBHOOK_SECRET in ${file}: sending without Stripe-Signature; the Worker will refuse it.`);
   }
 
-  const url = values.url ?? DEFAULT_URL;
   const signed = headers["Stripe-Signature"] ? "signed" : "unsigned";
   const { formatMoney } = await importTs("src/payments/money.ts");
   return postDelivery(url, { headers, body }, `stripe ${type} ${event.id}, ${signed}, ${formatMoney(cents, currency)} (amount ${cents})`);

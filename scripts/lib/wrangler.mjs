@@ -1,6 +1,7 @@
 // Runs the project's own wrangler with the offline settings from PLATFORM.md: no telemetry,
 // no cf.json fetch, no update check, so everything works without a network.
 import { spawn, spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
@@ -69,4 +70,32 @@ export function queryLocal(sql, opts = {}) {
 /** Starts a long-running wrangler (dev) in the background. */
 export function spawnWrangler(args, options = {}) {
   return spawn(process.execPath, [WRANGLER, ...args], { cwd: ROOT, env: { ...OFFLINE_ENV, ...options.env }, stdio: options.stdio ?? "inherit" });
+}
+
+/**
+ * Writes wrangler.toml to `name` (in the project root, so every relative path, .dev.vars and
+ * .wrangler/state stay the same) with `main` replaced and without its [build] section, and
+ * returns the file's path.
+ *
+ * For `wrangler dev` of an entry that wrangler bundles itself (src/dev/devWorker.ts): the
+ * [build] command only makes the deployed Worker's dist/worker, which that entry never uses,
+ * and wrangler 4.86 runs a custom build twice on every start (once before starting, and again
+ * when its watcher of watch_dir reports "ready": "The file src changed, restarting build..."
+ * with nothing changed), restarting the Worker a second time. Without [build], wrangler's own
+ * esbuild watches the entry's imports and rebuilds once per real change.
+ */
+export function writeConfigWithoutBuild(name, { main }) {
+  const toml = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
+  const lines = toml.split("\n");
+  const out = [`# Generated from wrangler.toml by scripts/lib/wrangler.mjs for \`wrangler dev\` of ${main}: edit wrangler.toml instead.`];
+  let inBuild = false;
+  for (const line of lines) {
+    if (/^\s*\[/.test(line)) inBuild = /^\s*\[build\]\s*$/.test(line);
+    if (inBuild) continue;
+    out.push(/^main\s*=/.test(line) ? `main = ${JSON.stringify(main)}` : line);
+  }
+  if (!out.some((line) => line.startsWith("main = "))) throw new Error("wrangler.toml has no main line to replace");
+  const file = path.join(ROOT, name);
+  writeFileSync(file, out.join("\n"));
+  return file;
 }

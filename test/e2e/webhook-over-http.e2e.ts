@@ -17,6 +17,7 @@ import {
   queryD1,
   ROOT,
   sleep,
+  HANG_MS,
   startWranglerDev,
   waitUntil,
   writeEnvFile,
@@ -107,7 +108,7 @@ async function deliver(orderId: string, status: "paid" | "failed", key: string |
     method: "POST",
     headers,
     body: JSON.stringify({ order_id: orderId, status }),
-    signal: AbortSignal.timeout(20_000),
+    signal: AbortSignal.timeout(HANG_MS),
   });
   return { status: res.status, requestId: res.headers.get("x-request-id"), body: (await res.json()) as Record<string, unknown> };
 }
@@ -151,15 +152,14 @@ beforeAll(async () => {
     persistTo,
     envFile,
     readinessPath: "/api/webhooks/payment/",
-    readyTimeoutMs: 45_000,
   });
-}, 75_000);
+}, HANG_MS * 2);
 
 afterAll(async () => {
   await dev?.stop();
   await fake?.close();
   if (tempDir) rmSync(tempDir, { recursive: true, force: true });
-}, 20_000);
+}, 60_000);
 
 beforeEach(({ onTestFailed }) => {
   onTestFailed(() => {
@@ -179,7 +179,7 @@ describe("payment webhook over real HTTP, wrangler dev, fake Postmark", () => {
     adaInvoice = String(res.body.invoice_number);
     expect(adaInvoice).toMatch(/^INV-\d{4}-\d{6}$/);
 
-    expect(await waitUntil(() => fake!.sentTo(ADA.customer_email).length > 0, 15_000)).toBe(true);
+    expect(await waitUntil(() => fake!.sentTo(ADA.customer_email).length > 0, HANG_MS)).toBe(true);
     const emails = fake!.attemptsFor(ADA.customer_email);
     expect(emails).toHaveLength(1);
     const email = emails[0]!;
@@ -193,12 +193,9 @@ describe("payment webhook over real HTTP, wrangler dev, fake Postmark", () => {
     });
     await expectValidInvoicePdf(email, adaInvoice);
 
-    // The ledger records the send right after Postmark's answer.
+    // The ledger records the send right after Postmark's answer: wait for that write, not a fixed time.
     let state = await readState();
-    if (state.invoices.find((i) => i.order_id === ADA.id)?.status !== "SENT") {
-      await sleep(1_000);
-      state = await readState();
-    }
+    expect(await waitUntil(async () => (state = await readState()).invoices.find((i) => i.order_id === ADA.id)?.status === "SENT", HANG_MS, 500)).toBe(true);
     expect(state.orders.find((o) => o.id === ADA.id)).toMatchObject({ status: "CONFIRMED" });
     expect(state.invoices.find((i) => i.order_id === ADA.id)).toMatchObject({
       number: adaInvoice,
@@ -243,7 +240,7 @@ describe("payment webhook over real HTTP, wrangler dev, fake Postmark", () => {
     expect(res.body).toMatchObject({ outcome: "confirmed" });
     const invoiceNumber = String(res.body.invoice_number);
 
-    expect(await waitUntil(() => fake!.sentTo(JUERGEN.customer_email).length > 0, FIRST_RETRY_SECONDS * 1000 + 15_000)).toBe(true);
+    expect(await waitUntil(() => fake!.sentTo(JUERGEN.customer_email).length > 0, FIRST_RETRY_SECONDS * 1000 + HANG_MS)).toBe(true);
     // A little longer: no third attempt may follow the successful one.
     await sleep(2_000);
     const attempts = fake!.attemptsFor(JUERGEN.customer_email);
@@ -252,7 +249,9 @@ describe("payment webhook over real HTTP, wrangler dev, fake Postmark", () => {
     expect(attempts[1]!.body?.Subject).toBe(`Your order #${JUERGEN.order_number} - invoice ${invoiceNumber}`);
     await expectValidInvoicePdf(attempts[1]!, invoiceNumber);
 
-    const state = await readState();
+    // The SENT write follows Postmark's answer: wait for it rather than for a fixed time.
+    let state = await readState();
+    expect(await waitUntil(async () => (state = await readState()).invoices.find((i) => i.order_id === JUERGEN.id)?.status === "SENT", HANG_MS, 500)).toBe(true);
     expect(state.invoices.find((i) => i.order_id === JUERGEN.id)).toMatchObject({
       number: invoiceNumber,
       status: "SENT",
@@ -279,8 +278,13 @@ describe("payment webhook over real HTTP, wrangler dev, fake Postmark", () => {
     expect(fake!.requests.every((r) => r.headers["x-postmark-server-token"] === POSTMARK_TOKEN)).toBe(true);
   });
 
+  it("ran the Worker as built once: no second build restarted it under the tests", () => {
+    expect(dev!.output()).not.toContain("restarting build");
+    expect(dev!.output()).not.toContain("types might be out of date");
+  });
+
   it("serves an OpenAPI document that a real OpenAPI validator accepts", async () => {
-    const res = await fetch(`${dev!.url}/api/openapi.json`, { signal: AbortSignal.timeout(20_000) });
+    const res = await fetch(`${dev!.url}/api/openapi.json`, { signal: AbortSignal.timeout(HANG_MS) });
     expect(res.status).toBe(200);
     const result = await new Validator().validate(await res.json());
     expect(result.errors ?? []).toEqual([]);
@@ -293,7 +297,7 @@ describe("payment webhook over real HTTP, wrangler dev, fake Postmark", () => {
       const { code, stdout, stderr } = await runProcess(process.execPath, [path.join(ROOT, "scripts", "webhook.mjs"), ...args], {
         cwd: ROOT,
         env: { ...WRANGLER_ENV, DEV_VARS_PATH: envFile },
-        timeoutMs: 30_000,
+        timeoutMs: HANG_MS,
       });
       return { code, out: stdout + stderr };
     };
@@ -309,5 +313,5 @@ describe("payment webhook over real HTTP, wrangler dev, fake Postmark", () => {
     expect(stripe.out).toContain("409 Conflict");
     expect(stripe.out).toContain('"outcome": "not_ready"');
     expect(stripe.code).toBe(1);
-  }, 60_000);
+  }, HANG_MS * 2);
 });

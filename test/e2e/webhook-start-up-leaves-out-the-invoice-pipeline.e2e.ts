@@ -31,7 +31,7 @@ let metafile: Metafile;
 beforeAll(async () => {
   outdir = fs.mkdtempSync(path.join(os.tmpdir(), "startup-guard-"));
   metafile = await buildWorker({ outdir });
-}, 60_000);
+}, 300_000); // about a second idle; a bound only a hang reaches
 
 afterAll(() => {
   if (!outdir) return;

@@ -81,15 +81,42 @@ function validatorFor<Target extends "json" | "form">(target: Target) {
 const validateJson = validatorFor("json");
 const validateForm = validatorFor("form");
 
-/** One schema, three encodings: pick the validator by the body's media type. */
+const ACCEPTED_TYPES = ["application/json", ...FORM_TYPES];
+
+/** The first byte that is not JSON whitespace: `{` or `[` means a JSON document. */
+function looksLikeJson(bytes: ArrayBuffer): boolean {
+  for (const byte of new Uint8Array(bytes, 0, Math.min(bytes.byteLength, 64))) {
+    if (byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d) continue;
+    return byte === 0x7b || byte === 0x5b;
+  }
+  return false;
+}
+
+/**
+ * One schema, three encodings: pick the validator by the body's media type. A missing type,
+ * or a JSON document sent as a url-encoded form (what `curl -d '{...}'` does without
+ * `-H 'Content-Type: application/json'`), is answered as such: parsed as a form, that body
+ * has no fields, and "order_id is required" would send the sender looking in the wrong place.
+ */
 const validatePayload: MiddlewareHandler<PaymentEnv> = async (c, next) => {
   const type = mediaType(c.req.header("Content-Type"));
   if (type === "application/json") return validateJson(c, next);
+  if (type === "application/x-www-form-urlencoded" && looksLikeJson(await c.req.arrayBuffer())) {
+    throw new ApiError(415, "The body is JSON but its Content-Type is application/x-www-form-urlencoded", {
+      received: type,
+      accepted: ACCEPTED_TYPES,
+      hint: "send the header Content-Type: application/json (curl -d sends the form type unless told otherwise)",
+    });
+  }
   if (FORM_TYPES.includes(type)) return validateForm(c, next);
-  throw new ApiError(415, "Unsupported content type", {
-    received: type || null,
-    accepted: ["application/json", ...FORM_TYPES],
-  });
+  if (type === "") {
+    throw new ApiError(415, "Content-Type is missing", {
+      received: null,
+      accepted: ACCEPTED_TYPES,
+      hint: "send the header Content-Type: application/json with a JSON body",
+    });
+  }
+  throw new ApiError(415, "Unsupported content type", { received: type, accepted: ACCEPTED_TYPES });
 };
 
 function deliveryId(c: Context<PaymentEnv>): string | null {

@@ -3,10 +3,11 @@
 // never touches the developer's .wrangler/state or .dev.vars, and stopped with its
 // workerd children however the test ends.
 import { spawn, type ChildProcess } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { buildWorker } from "../../../scripts/build/buildWorker.mjs";
 import { runProcess } from "./runProcess";
 
 export const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
@@ -59,7 +60,7 @@ export function writeEnvFile(file: string, vars: Record<string, string>): void {
 }
 
 /** Runs wrangler to completion without blocking the event loop (the fake server must answer meanwhile). */
-export async function runWrangler(args: string[], timeoutMs = 30_000): Promise<string> {
+export async function runWrangler(args: string[], timeoutMs = HANG_MS): Promise<string> {
   const { code, signal, stdout, stderr } = await runProcess(process.execPath, [WRANGLER, ...args], { cwd: ROOT, env: WRANGLER_ENV, timeoutMs });
   if (code === 0) return stdout;
   throw new Error(`wrangler ${args.slice(0, 3).join(" ")} failed (${signal ?? `exit ${code}`}):\n${stdout}${stderr}`);
@@ -71,6 +72,13 @@ export async function queryD1<T = Record<string, unknown>>(persistTo: string, sq
   const parsed = JSON.parse(out) as { results?: T[] }[];
   return parsed[parsed.length - 1]?.results ?? [];
 }
+
+/**
+ * The bound of a wait that only a hang reaches. A wrangler command takes 1-5 s here, a start of
+ * wrangler dev 3-15 s, several times that when the two cores carry other work; a bound near
+ * those numbers fails by chance on a busy machine, and a real hang still fails at this one.
+ */
+export const HANG_MS = 180_000;
 
 export interface WranglerDev {
   url: string;
@@ -86,13 +94,25 @@ export async function startWranglerDev(opts: {
   inspectorPort: number;
   persistTo: string;
   envFile: string;
-  /** POSTed without credentials until the Worker answers 403. */
+  /** POSTed without credentials until the Worker answers `readyStatus` (403 unless told). */
   readinessPath: string;
+  /** What the Worker answers that POST once it runs: 500 when no secret is usable. */
+  readyStatus?: number;
   readyTimeoutMs?: number;
 }): Promise<WranglerDev> {
+  // The deployed Worker's build, once, then wrangler.toml without [build]: wrangler 4.86 runs
+  // a [build] command a second time when its watcher of src/ gets ready ("The file src
+  // changed, restarting build..."), and restarts the Worker under the first test's requests
+  // (and its queue messages) when that build ends.
+  await buildWorker();
+  const wranglerLib = (await import(pathToFileURL(path.join(ROOT, "scripts", "lib", "wrangler.mjs")).href)) as {
+    writeConfigWithoutBuild(name: string, opts: { main: string }): string;
+  };
+  const config = wranglerLib.writeConfigWithoutBuild(`.wrangler.e2e-${process.pid}-${opts.port}.toml`, { main: "dist/worker/index.js" });
   const args = [
     WRANGLER,
     "dev",
+    "--config", config,
     "--local",
     "--ip", "127.0.0.1",
     "--port", String(opts.port),
@@ -129,17 +149,18 @@ export async function startWranglerDev(opts: {
     output: () => output,
     async stop() {
       process.off("exit", killGroupSync);
+      rmSync(config, { force: true });
       if (child.pid === undefined) return;
       killGroup(child.pid, "SIGTERM");
-      const gone = await waitUntil(() => !groupAlive(child.pid!), 5_000);
+      const gone = await waitUntil(() => !groupAlive(child.pid!), 15_000);
       if (!gone) {
         killGroup(child.pid, "SIGKILL");
-        await waitUntil(() => !groupAlive(child.pid!), 5_000);
+        await waitUntil(() => !groupAlive(child.pid!), 15_000);
       }
     },
   };
 
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? HANG_MS);
   while (true) {
     if (exited) {
       await dev.stop();
@@ -148,15 +169,15 @@ export async function startWranglerDev(opts: {
     try {
       // A delivery without a key: the Worker itself answers 403 (with its X-Request-Id)
       // before reading the body, and changes nothing.
-      const res = await fetch(`${url}${opts.readinessPath}`, { method: "POST", signal: AbortSignal.timeout(2_000) });
+      const res = await fetch(`${url}${opts.readinessPath}`, { method: "POST", signal: AbortSignal.timeout(30_000) });
       await res.arrayBuffer();
-      if (res.status === 403 && res.headers.has("x-request-id")) return dev;
+      if (res.status === (opts.readyStatus ?? 403) && res.headers.has("x-request-id")) return dev;
     } catch {
       // not listening yet
     }
     if (Date.now() > deadline) {
       await dev.stop();
-      throw new Error(`wrangler dev did not answer on ${url} within ${opts.readyTimeoutMs ?? 60_000} ms:\n${output}`);
+      throw new Error(`wrangler dev did not answer on ${url} within ${opts.readyTimeoutMs ?? HANG_MS} ms:\n${output}`);
     }
     await sleep(250);
   }

@@ -165,7 +165,7 @@ describe("npm run webhook against the real Worker with only a Stripe line in .de
     const args = ["webhook", "--", ORDER, "paid", "--stripe", "--amount-cents", "5630", "--currency", "eur", "--url", `${dev!.url}/api/webhooks/stripe`];
     const { code, stdout, stderr } = await npm(args, { DEV_VARS_PATH: envFile });
     expect(stderr).toBe("");
-    expect(stdout).toContain(", signed, 5630 cents EUR");
+    expect(stdout).toContain(", signed, 56.30 EUR (amount 5630)");
     expect(stdout).toMatch(/^200 OK/m);
     expect(stdout).toContain('"outcome": "confirmed"');
     expect(code).toBe(0);

@@ -184,7 +184,7 @@ describe("npm run ops", () => {
     // The command to copy names the newest open item, not a placeholder the shell would
     // take for a redirection (`<id>`).
     const newest = /^(\d+)\s+\d+ min ago\s+not_ready/m.exec(out)![1];
-    expect(out).toContain(`When done: npm run ops -- resolve ${newest} --note "what you did"`);
+    expect(out).toContain(`When one is done, settle it by its ID: npm run ops -- resolve ${newest} --note "what you did"`);
     // Not a terminal: no colour codes.
     expect(out).not.toContain("\u001b[");
   }, TEST_TIMEOUT_MS);
@@ -264,7 +264,7 @@ describe("npm run ops", () => {
 
     const unknown = await ops(["resend-invoice", "INV-2026-999999"]);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain("there is no invoice INV-2026-999999");
+    expect(unknown.stderr).toContain("there is no invoice or credit note INV-2026-999999");
   }, TEST_TIMEOUT_MS * 2);
 
   it("order tells the story of an order, by number", async () => {

@@ -9,6 +9,9 @@ import { runScheduledWork } from "../jobs/runScheduledWork";
 import { logMailer } from "../mail/logMailer";
 import { devInvoices } from "./devInvoiceRoute";
 
+// The storefront binding works against `npm run dev` too.
+export { OrdersEntrypoint } from "../orders/ordersEntrypoint";
+
 const app = createApp((app) => app.route("/dev/invoices", devInvoices));
 
 const devWorker: ExportedHandler<Env> = {

@@ -17,7 +17,7 @@ const ajv = new Ajv2020({ strict: false, allErrors: true });
 const seen = new Set<string>();
 
 /** Validates a live answer against the document's schema for its operation and status. */
-async function expectDocumented(response: Response, method: "get" | "post", path: string) {
+async function expectDocumented(response: Response, method: "get" | "post", path: string): Promise<any> {
   const operation = doc.paths[path]?.[method];
   expect(operation, `${method} ${path} is documented`).toBeDefined();
   const documented = operation.responses[String(response.status)];

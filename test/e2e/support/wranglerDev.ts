@@ -89,10 +89,13 @@ export async function startWranglerDev(opts: {
   /** POSTed without credentials until the Worker answers 403. */
   readinessPath: string;
   readyTimeoutMs?: number;
+  /** Several Workers in one `wrangler dev` (`-c a.toml -c b.toml`): the first one is served on the port. */
+  configs?: string[];
 }): Promise<WranglerDev> {
   const args = [
     WRANGLER,
     "dev",
+    ...(opts.configs ?? []).flatMap((config) => ["-c", config]),
     "--local",
     "--ip", "127.0.0.1",
     "--port", String(opts.port),

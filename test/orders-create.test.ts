@@ -268,3 +268,31 @@ describe("who may call it", () => {
     expect(await none.json()).toEqual({ error: "Order API authentication is not configured" });
   });
 });
+
+describe("the round trips of a new order", () => {
+  it("is one D1 batch of a constant number of statements, whatever the number of lines", async () => {
+    const { createOrderOperation } = await import("../src/orders/orderOperations");
+    const ids = await Promise.all(Array.from({ length: 100 }, () => createProduct({ stock: 10 })));
+    const calls: string[] = [];
+    const statements: number[] = [];
+    // The real binding, counting every call that reaches D1.
+    const counted = new Proxy(env.DB, {
+      get(target, name) {
+        const value = Reflect.get(target, name);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          if (name === "batch") statements.push((args[0] as unknown[]).length);
+          if (name !== "prepare") calls.push(String(name));
+          return value.apply(target, args);
+        };
+      },
+    });
+    for (const lines of [1, 10, 100]) {
+      calls.length = 0;
+      const answer = await createOrderOperation({ ...env, DB: counted } as Env, newOrder(ids.slice(0, lines).map((id) => ({ product_id: id, quantity: 1 }))));
+      expect(answer.status).toBe(201);
+      expect(calls, `${lines} lines`).toEqual(["batch"]);
+    }
+    expect(new Set(statements)).toEqual(new Set([6]));
+  });
+});

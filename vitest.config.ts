@@ -65,6 +65,8 @@ export default defineConfig(async () => {
             // Two keys, as during a rotation. Obviously fake values.
             WEBHOOK_SECRET: "test-webhook-key-current-not-a-secret,test-webhook-key-next-also-not-a-secret",
             LOG_LEVEL: "silent",
+            // The shop's order API: two keys, as during a rotation (test/support/orders.ts).
+            SHOP_API_KEY: "test-shop-api-key-current-not-a-secret,test-shop-api-key-next-also-not-a-secret",
             // Unset in tests unless a test sets it (the pool reads no .dev.vars, see above).
             WEBHOOK_SIGNING_SECRET: "",
             // Stripe's route is on in tests (test/support/stripeEvents.ts signs with this).

@@ -16,6 +16,8 @@ declare namespace Cloudflare {
 		INVOICE_PREFIX: string;
 		POSTMARK_MESSAGE_STREAM: string;
 		INVOICE_FROM_EMAIL: string;
+		SHOP_CURRENCY: string;
+		RESERVATION_MINUTES: string;
 	}
 }
 interface Env extends Cloudflare.Env {}

@@ -4,11 +4,12 @@
 // the development entry (src/dev/devWorker.ts: the deployed Worker plus the invoice PDF
 // route and the log mailer, which `wrangler deploy` never bundles) and prints how to
 // confirm a demo order.
-import { copyFileSync, existsSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { migrateLocal, seedLocal } from "./seed.mjs";
+import { DEMO_CART } from "./lib/demoData.mjs";
 import { describeDevVars, devVarsPath, judgeDevVars, readDevVars } from "./lib/devVars.mjs";
 import { terminalText } from "./lib/terminalText.mjs";
 import { queryLocal, ROOT, spawnWrangler, writeConfigWithoutBuild } from "./lib/wrangler.mjs";
@@ -54,6 +55,12 @@ const devVars = devVarsPath();
 if (!existsSync(devVars)) {
   copyFileSync(path.join(ROOT, ".dev.vars.example"), devVars);
   console.log("Created .dev.vars from .dev.vars.example (local secrets; not committed).");
+}
+// A .dev.vars made before the order API has no SHOP_API_KEY: add the example's local-only one.
+const exampleShopKey = /^SHOP_API_KEY=.*$/m.exec(readFileSync(path.join(ROOT, ".dev.vars.example"), "utf8"))?.[0];
+if (exampleShopKey && readDevVars().SHOP_API_KEY === undefined) {
+  appendFileSync(devVars, `\n# The shop's order API (added by npm run dev; a local-only value)\n${exampleShopKey}\n`);
+  console.log("Added a local-only SHOP_API_KEY to .dev.vars (the order API's key).");
 }
 // What the Worker will make of .dev.vars, judged by its own src/config.ts.
 const judged = await judgeDevVars(readDevVars());
@@ -120,6 +127,15 @@ if (waiting[0] && (key || signs)) {
   console.log("Ready, but the payment webhook refuses every delivery until .dev.vars has a usable secret (above).");
 } else {
   console.log("Ready. Every demo order is already paid: `npm run seed -- --reset` puts them back.");
+}
+// The order API's keys are at least as long as the webhook's (src/config.ts readShopConfig).
+const shopKey = (readDevVars().SHOP_API_KEY ?? "").split(",")[0].trim();
+if (shopKey.length >= 32) {
+  console.log(`\nOr be the storefront: create an order (stock is reserved until it is paid or expires):\n`);
+  console.log(
+    `  curl -sS -X POST ${base}/api/orders \\\n    -H 'Authorization: Bearer ${shopKey}' \\\n    -H 'Content-Type: application/json' \\\n    -d '${JSON.stringify(DEMO_CART)}'\n`,
+  );
+  console.log(`  then pay it with the curl above and its order_id, and read it: GET ${base}/api/orders/ORDER_ID with the same Authorization header\n`);
 }
 console.log(`then: npm run orders${persistTo ? ` --${stateOption}` : ""}                 what happened (orders, stock, invoices, events)`);
 console.log(`      npm run ops -- attention${stateOption}         what needs a human (refunds, stuck invoices...)`);

@@ -260,3 +260,60 @@ const HoldSchema = z.object({
  * reservation past reserved_until, counted from when it started; default 14 days.
  */
 export const readPendingHoldDays = memoise((env): number => parseOrThrow(HoldSchema, env).PENDING_PAYMENT_HOLD_DAYS);
+
+// ---- The shop's order API: POST /api/orders and the service binding ---------------------
+
+/** Reservations last this long unless RESERVATION_MINUTES says otherwise. */
+export const DEFAULT_RESERVATION_MINUTES = 30;
+
+const ShopSchema = z.object({
+  /** Comma-separated accepted values of `Authorization: Bearer <key>`; several allow rotation. */
+  SHOP_API_KEY: z.string().optional(),
+  SHOP_CURRENCY: text("EUR").pipe(z.string().regex(/^[A-Z]{3}$/, "SHOP_CURRENCY must be a three-letter ISO 4217 code in capitals (EUR)")),
+  RESERVATION_MINUTES: text(String(DEFAULT_RESERVATION_MINUTES))
+    .transform(Number)
+    .pipe(
+      z
+        .number({ error: "RESERVATION_MINUTES must be a whole number of minutes" })
+        .int("RESERVATION_MINUTES must be a whole number of minutes")
+        .min(1, "RESERVATION_MINUTES must be at least 1")
+        .max(7 * 24 * 60, "RESERVATION_MINUTES must be at most 10080 (a week)"),
+    ),
+});
+
+export interface ShopConfig {
+  apiKeys: string[];
+  currency: string;
+  reservationMinutes: number;
+  /** Configured keys that were refused, each naming its variable (never its value). */
+  problems: string[];
+}
+
+/**
+ * Read only by the order routes and the binding: a wrong shop setting answers their callers
+ * 500 and never touches the webhooks, the queue or the cron.
+ */
+export const readShopConfig = memoise((env): ShopConfig => {
+  const c = parseOrThrow(ShopSchema, env);
+  // A key that also opens the webhook is refused here: the two doors must never share a key,
+  // or whoever holds the storefront's key could confirm orders as a payment provider.
+  const webhookKeys = new Set(
+    (typeof env.WEBHOOK_SECRET === "string" ? env.WEBHOOK_SECRET : "").split(",").map((k) => k.trim()).filter(Boolean),
+  );
+  const problems: string[] = [];
+  const apiKeys: string[] = [];
+  (c.SHOP_API_KEY ?? "")
+    .split(",")
+    .map((key) => key.trim())
+    .filter((key) => key.length > 0)
+    .forEach((key, index) => {
+      if (key.length < MIN_WEBHOOK_KEY_LENGTH)
+        problems.push(
+          `SHOP_API_KEY entry ${index + 1} is ${key.length} characters; at least ${MIN_WEBHOOK_KEY_LENGTH} are required ` +
+            "(make one with `openssl rand -hex 32`): it is refused",
+        );
+      else if (webhookKeys.has(key)) problems.push(`SHOP_API_KEY entry ${index + 1} is also a WEBHOOK_SECRET key: it is refused`);
+      else apiKeys.push(key);
+    });
+  return { apiKeys, currency: c.SHOP_CURRENCY!, reservationMinutes: c.RESERVATION_MINUTES, problems };
+});

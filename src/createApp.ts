@@ -6,6 +6,7 @@ import { paymentWebhook, PAYMENT_WEBHOOK_PATH } from "./providers/generic/paymen
 import type { AppEnv } from "./http/appEnv";
 import { handleError } from "./http/errors";
 import { requestContext } from "./http/requestContext";
+import { orderRoutes, ORDERS_PATH } from "./orders/http/orderRoutes";
 
 /** The webhook paths answer every other method the same way. */
 const postOnly = (c: Context<AppEnv>) => {
@@ -33,6 +34,7 @@ export function createApp(extend?: (app: Hono<AppEnv>) => void) {
   app.route(STRIPE_WEBHOOK_PATH, stripeWebhook);
   // Without STRIPE_WEBHOOK_SECRET the Stripe path does not exist, whatever the method.
   app.all(STRIPE_WEBHOOK_PATH, (c) => (readStripeConfig(c.env).secrets.length === 0 ? noRoute(c) : postOnly(c)));
+  app.route(ORDERS_PATH, orderRoutes);
   app.get("/api/openapi.json", (c) => {
     c.set("outcome", "openapi");
     return c.json(openApiDocument());

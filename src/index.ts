@@ -8,6 +8,9 @@
 // fails if a static import pulls it back.
 import { createApp } from "./createApp";
 
+// The order API for a storefront's service binding (entrypoint = "OrdersEntrypoint").
+export { OrdersEntrypoint } from "./orders/ordersEntrypoint";
+
 const app = createApp();
 
 const worker: ExportedHandler<Env> = {

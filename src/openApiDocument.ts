@@ -3,7 +3,9 @@
 // the Worker gives is described here (test/openapi.test.ts checks live answers against it).
 // Served at GET /api/openapi.json.
 import { z } from "zod";
-import { WEBHOOK_OUTCOMES } from "./db/schema";
+import { ORDER_STATUSES, WEBHOOK_OUTCOMES } from "./db/schema";
+import { MAX_ORDER_BODY_BYTES, ORDERS_PATH } from "./orders/http/orderRoutes";
+import { CreateOrderSchema } from "./orders/orderRequest";
 import { MAX_STRIPE_BODY_BYTES, STRIPE_WEBHOOK_PATH } from "./providers/stripe/stripeRoute";
 import { PaymentPayloadSchema } from "./providers/generic/paymentPayload";
 import { MAX_BODY_BYTES, PAYMENT_WEBHOOK_PATH } from "./providers/generic/paymentRoute";
@@ -66,6 +68,136 @@ const paymentAnswers = () => ({
   "422": json(ErrorSchema, "`data_error`: the order's rows break a rule; recorded for a human, nothing changed. A retry after the fix confirms it."),
   "500": json(ErrorSchema, "Our fault, or our configuration (no usable secret, a malformed setting); nothing was written: retry later."),
 });
+
+const OrderLineAnswerSchema = z
+  .object({
+    product_id: z.number().int(),
+    product_name: z.string().nullable().meta({ description: "The product's name as it is now." }),
+    quantity: z.number().int(),
+    unit_price_cents: z.number().int().meta({ description: "Taken from `products` when the order was written." }),
+    line_total_cents: z.number().int(),
+  })
+  .meta({ title: "OrderLine" });
+
+// The answer's builder is src/orders/orderView.ts (toOrderBody): a field added there is added here.
+const OrderAnswerSchema = z
+  .object({
+    order_id: z.string().meta({ description: "Lower-case hyphenated UUID: the id to hand to the payment provider." }),
+    order_number: z.number().int(),
+    status: z.enum(ORDER_STATUSES),
+    customer_email: z.string(),
+    customer_name: z.string(),
+    total_cents: z.number().int().meta({ description: "In the currency's minor unit." }),
+    currency: z.string().meta({ description: "ISO 4217: the shop's (SHOP_CURRENCY)." }),
+    reserved_until: z
+      .string()
+      .nullable()
+      .meta({ description: "ISO 8601: an unpaid order is cancelled and its stock released after this. Null when it never expires." }),
+    invoice_number: z.string().nullable().meta({ description: "Set once the payment is confirmed." }),
+    created_at: z.string(),
+    lines: z.array(OrderLineAnswerSchema),
+  })
+  .meta({ title: "Order" });
+
+/** The shop's order API: every answer each operation gives. */
+const orderAnswers = () => ({
+  "400": json(
+    ErrorSchema,
+    "Invalid input (details: `[{field, message}]`), an unknown product, or `Insufficient stock` (details: " +
+      "`[{product_id, product_name, requested, available}]`). Nothing changed.",
+  ),
+  "401": json(ErrorSchema, "No `Authorization: Bearer <SHOP_API_KEY>`, or an unknown key."),
+  "500": json(ErrorSchema, "Our fault, or our configuration (no usable SHOP_API_KEY, a malformed setting); nothing was written."),
+});
+
+function orderOperations() {
+  const order = json(OrderAnswerSchema, "The order as it is now.");
+  const orderId = {
+    name: "order_id",
+    in: "path",
+    required: true,
+    description: "The order's id: a UUID, hyphenated or not, in braces or as urn:uuid:, any case.",
+    schema: { type: "string" },
+  };
+  const security = [{ shopApiKey: [] }];
+  const notFound = { "404": json(ErrorSchema, "No such order.") };
+  const create = {
+    operationId: "createOrder",
+    summary: "Create an order and reserve its stock",
+    description:
+      "Writes the order and its lines, priced from `products` (a price sent is ignored), and reserves every line in " +
+      "one atomic batch: all lines or none. The order is AWAITING_PAYMENT until `reserved_until` (RESERVATION_MINUTES, " +
+      "default 30), then the expiry job cancels it and releases its stock.",
+    security,
+    parameters: [
+      {
+        name: "Idempotency-Key",
+        in: "header",
+        required: false,
+        description:
+          "1-255 printable ASCII characters. A retry with the same key and body answers the first order (header " +
+          "`Idempotent-Replayed: true`) and creates nothing; the same key with another body is 422. Kept 24 hours. " +
+          "A request that failed leaves no key behind.",
+        schema: { type: "string" },
+      },
+    ],
+    requestBody: {
+      required: true,
+      description: `At most ${MAX_ORDER_BODY_BYTES} bytes.`,
+      content: { "application/json": { schema: z.toJSONSchema(CreateOrderSchema, { io: "input" }) } },
+    },
+    responses: {
+      "201": json(OrderAnswerSchema, "Created and reserved (or, for a repeated Idempotency-Key, the order it created)."),
+      ...orderAnswers(),
+      "413": json(ErrorSchema, "Body too large."),
+      "415": json(ErrorSchema, "Not application/json."),
+      "422": json(ErrorSchema, "The Idempotency-Key already created a different order (`order_id` names it)."),
+    },
+  };
+  const checkout = {
+    operationId: "checkoutOrder",
+    summary: "Reserve a PENDING order",
+    description:
+      "For an order another tool wrote as PENDING: reserves every line (all or none) and sets it AWAITING_PAYMENT. " +
+      "Already AWAITING_PAYMENT: 200, nothing changes.",
+    security,
+    parameters: [orderId],
+    responses: {
+      "200": order,
+      ...orderAnswers(),
+      ...notFound,
+      "409": json(ErrorSchema, "The order is past payment, cancelled, or its reservation has expired (`order_status`)."),
+      "422": json(ErrorSchema, "The order has no lines."),
+    },
+  };
+  const cancel = {
+    operationId: "cancelOrder",
+    summary: "Cancel an unpaid order",
+    description: "PENDING or AWAITING_PAYMENT becomes CANCELLED and the reservation is released, once. Already CANCELLED: 200.",
+    security,
+    parameters: [orderId],
+    responses: {
+      "200": order,
+      ...orderAnswers(),
+      ...notFound,
+      "409": json(ErrorSchema, "The order is CONFIRMED or later: that is a refund, not a cancel (`order_status`)."),
+    },
+  };
+  const read = {
+    operationId: "getOrder",
+    summary: "Read an order",
+    description: "What a thank-you page polls: status, lines, totals, reservation and invoice number.",
+    security,
+    parameters: [orderId],
+    responses: { "200": order, ...orderAnswers(), ...notFound },
+  };
+  return {
+    [ORDERS_PATH]: { post: create },
+    [`${ORDERS_PATH}/{order_id}`]: { get: read },
+    [`${ORDERS_PATH}/{order_id}/checkout`]: { post: checkout },
+    [`${ORDERS_PATH}/{order_id}/cancel`]: { post: cancel },
+  };
+}
 
 let document: object | undefined;
 
@@ -144,7 +276,7 @@ export function openApiDocument(): object {
     info: {
       title: "Order-payment webhook",
       version: "1.1.0",
-      description: "Payment provider callbacks of the shop: confirms paid orders exactly once.",
+      description: "Payment provider callbacks of the shop: confirms paid orders exactly once. The shop's order API: creates orders and owns their stock until payment.",
     },
     servers: [{ url: "/" }],
     paths: {
@@ -152,10 +284,12 @@ export function openApiDocument(): object {
       [PAYMENT_WEBHOOK_PATH]: { post: { ...operation, operationId: "paymentWebhookNoSlash" } },
       [STRIPE_WEBHOOK_PATH]: { post: stripeOperation },
       [`${STRIPE_WEBHOOK_PATH}/`]: { post: { ...stripeOperation, operationId: "stripeWebhookWithSlash" } },
+      ...orderOperations(),
     },
     components: {
       securitySchemes: {
         webhookKey: { type: "apiKey", in: "header", name: "X-Webhook-Key" },
+        shopApiKey: { type: "http", scheme: "bearer", description: "One of SHOP_API_KEY's keys. A webhook key never opens the order API." },
         standardWebhooks: {
           type: "apiKey",
           in: "header",

@@ -1,6 +1,6 @@
 // The payments ledger: one row per payment, written in the batch of its decision, never
 // pruned; paid_twice is decided from it whichever endpoints the two payments came through and
-// however old the first one is. The backfill (migration 0005) gives orders confirmed before
+// however old the first one is. The backfill (migration 0006) gives orders confirmed before
 // the ledger the row of their confirming payment.
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -154,7 +154,7 @@ describe("repeats of a confirming payment", () => {
   });
 });
 
-describe("the ledger's backfill (migration 0005)", () => {
+describe("the ledger's backfill (migration 0006)", () => {
   it("gives orders confirmed before the ledger the row of their confirming payment, from the events that still exist", async () => {
     const productId = await createProduct({ stock: 10 });
     const viaStripe = await createOrder({ status: "CONFIRMED", lines: [{ productId, quantity: 3, unitPriceCents: 500 }] });

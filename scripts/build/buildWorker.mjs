@@ -70,7 +70,8 @@ export async function buildWorker({ entry = ENTRY, outdir = OUTDIR } = {}) {
  * wrangler bundles `main` once more, and its esbuild adds a `__name()` call for every
  * function it keeps the name of, also inside functions, so some run on every request. The
  * entry's code therefore moves to a chunk, which wrangler uploads untouched like the others,
- * and index.js only re-exports it.
+ * and index.js only re-exports it: every export, the default handler and the named
+ * entrypoints a service binding names (OrdersEntrypoint).
  */
 function entryAsChunk(metafile, outdir) {
   const entry = path.join(outdir, "index.js");
@@ -78,8 +79,9 @@ function entryAsChunk(metafile, outdir) {
   const name = `worker-${createHash("sha256").update(code).digest("hex").slice(0, 8).toUpperCase()}.chunk.js`;
   fs.writeFileSync(path.join(outdir, name), code.replace(/\/\/# sourceMappingURL=index\.js\.map\s*$/, `//# sourceMappingURL=${name}.map\n`));
   fs.renameSync(`${entry}.map`, path.join(outdir, `${name}.map`));
-  fs.writeFileSync(entry, `export { default } from "./${name}";\n`);
   const rel = (file) => path.relative(ROOT, file).replaceAll("\\", "/");
+  const exported = metafile.outputs[rel(entry)]?.exports ?? ["default"];
+  fs.writeFileSync(entry, `export { ${exported.join(", ")} } from "./${name}";\n`);
   const outputs = {};
   for (const [file, output] of Object.entries(metafile.outputs)) {
     const resolved = path.resolve(ROOT, file);
@@ -87,7 +89,7 @@ function entryAsChunk(metafile, outdir) {
     else if (resolved === `${entry}.map`) outputs[rel(path.join(outdir, `${name}.map`))] = output;
     else outputs[file] = output;
   }
-  outputs[rel(entry)] = { bytes: fs.statSync(entry).size, inputs: {}, imports: [{ path: rel(path.join(outdir, name)), kind: "import-statement" }], exports: ["default"] };
+  outputs[rel(entry)] = { bytes: fs.statSync(entry).size, inputs: {}, imports: [{ path: rel(path.join(outdir, name)), kind: "import-statement" }], exports: exported };
   return { ...metafile, outputs };
 }
 

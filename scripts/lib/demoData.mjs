@@ -11,6 +11,16 @@ export const DEMO_PRODUCTS = [
   { id: 4, name: "Gooseneck kettle 1 l", price_cents: 5900, stock: 5 },
 ];
 
+/** What `npm run dev` prints as the storefront's first order (POST /api/orders). */
+export const DEMO_CART = {
+  customer_email: "ada@example.com",
+  customer_name: "Ada Lovelace",
+  lines: [
+    { product_id: 1, quantity: 1 },
+    { product_id: 3, quantity: 2 },
+  ],
+};
+
 const order = (n, name, email, lines, status = "AWAITING_PAYMENT") => ({
   id: `d0d0d0d0-0000-4000-8000-${String(n).padStart(12, "0")}`,
   order_number: 1000 + n,

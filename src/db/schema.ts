@@ -412,3 +412,24 @@ export const disputes = sqliteTable(
     index("disputes_payment_idx").on(t.provider, t.paymentRef),
   ],
 );
+
+/**
+ * The Idempotency-Key of each order a shop created (POST /api/orders, the binding's
+ * createOrder): a retry with the same key answers that order and creates nothing. Written in
+ * the batch that creates the order, so a key never exists without its order (a request that
+ * failed leaves no key behind and may be retried). `request_hash` is the SHA-256 of the
+ * validated request: the same key with a different body is refused, never answered with an
+ * order the caller did not ask for. Kept at least 24 hours, then pruned by the cron.
+ */
+export const orderIdempotencyKeys = sqliteTable(
+  "order_idempotency_keys",
+  {
+    key: text("key").primaryKey(),
+    orderId: text("order_id")
+      .notNull()
+      .references(() => orders.id, { onDelete: "cascade" }),
+    requestHash: text("request_hash").notNull(),
+    createdAt: integer("created_at").notNull().default(nowMs),
+  },
+  (t) => [index("order_idempotency_keys_created_at_idx").on(t.createdAt)],
+);

@@ -10,6 +10,9 @@ import { logMailer } from "../mail/logMailer";
 import { devCreditNotes } from "./devCreditNoteRoute";
 import { devInvoices } from "./devInvoiceRoute";
 
+// The storefront binding works against `npm run dev` too.
+export { OrdersEntrypoint } from "../orders/ordersEntrypoint";
+
 const app = createApp((app) => app.route("/dev/invoices", devInvoices).route("/dev/credit-notes", devCreditNotes));
 
 const devWorker: ExportedHandler<Env> = {

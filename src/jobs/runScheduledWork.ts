@@ -1,6 +1,6 @@
 // The Worker's scheduled() handler (cron "* * * * *"): expire reservations, sweep the
-// outbox (invoices and credit notes), raise attention items for stuck ones, enqueue due operator alerts and
-// prune old audit rows. Each job runs even if another fails, and each parses only its own
+// outbox (invoices and credit notes), raise attention items for stuck ones, enqueue due operator
+// alerts and prune old audit rows and Idempotency-Keys. Each job runs even if another fails, and each parses only its own
 // settings, so a wrong setting (even LOG_LEVEL) stops at most the job that uses it; a
 // failure is logged and the next minute's run tries again (every job is idempotent).
 import { alertJob } from "../attention/alertJob";
@@ -11,6 +11,7 @@ import { rowsOf, runBatch } from "../db/client";
 import { sweepOutbox } from "../documents/sweepOutbox";
 import { createLogger, errorMessage } from "../observability/log";
 import { expireReservations } from "../orders/expireReservations";
+import { pruneIdempotencyKeys } from "../orders/pruneIdempotencyKeys";
 import { pruneWebhookEvents } from "../providers/pruneWebhookEvents";
 
 export async function runScheduledWork(controller: ScheduledController, env: Env): Promise<void> {
@@ -62,6 +63,13 @@ export async function runScheduledWork(controller: ScheduledController, env: Env
       async () => {
         const deleted = await pruneWebhookEvents(env.DB, now, readRetentionDays(env));
         if (deleted > 0) log.info("webhook_events_pruned", { count: deleted });
+      },
+    ],
+    [
+      "prune_idempotency_keys",
+      async () => {
+        const deleted = await pruneIdempotencyKeys(env.DB, now);
+        if (deleted > 0) log.info("idempotency_keys_pruned", { count: deleted });
       },
     ],
   ];

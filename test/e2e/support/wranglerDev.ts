@@ -99,6 +99,8 @@ export async function startWranglerDev(opts: {
   /** What the Worker answers that POST once it runs: 500 when no secret is usable. */
   readyStatus?: number;
   readyTimeoutMs?: number;
+  /** Several Workers in one `wrangler dev` (`-c a.toml -c b.toml`): the first one is served on the port. */
+  configs?: string[];
 }): Promise<WranglerDev> {
   // The deployed Worker's build, once, then wrangler.toml without [build]: wrangler 4.86 runs
   // a [build] command a second time when its watcher of src/ gets ready ("The file src
@@ -112,7 +114,8 @@ export async function startWranglerDev(opts: {
   const args = [
     WRANGLER,
     "dev",
-    "--config", config,
+    // Several Workers (the storefront test) bring their own configs; otherwise this one without [build].
+    ...(opts.configs ? opts.configs.flatMap((c) => ["-c", c]) : ["--config", config]),
     "--local",
     "--ip", "127.0.0.1",
     "--port", String(opts.port),

@@ -1,0 +1,4 @@
+// npm run bench: the webhook's benchmark (run.mjs), or with --orders the order API's
+// (orders.mjs). Each module reads its own options from process.argv.
+if (process.argv.includes("--orders")) await import("./orders.mjs");
+else await import("./run.mjs");

@@ -80,6 +80,19 @@ const OrderLineAnswerSchema = z
   .meta({ title: "OrderLine" });
 
 // The answer's builder is src/orders/orderView.ts (toOrderBody): a field added there is added here.
+const OrderPaymentAnswerSchema = z
+  .object({
+    provider: z.string().meta({ description: "`stripe` or `generic`." }),
+    reference: z.string().nullable().meta({ description: "The provider's id of the payment (Stripe's payment intent); null for a generic payment sent without payment_id." }),
+    status: z.enum(["pending", "succeeded", "failed", "canceled"]),
+    amount_cents: z.number().int().nullable(),
+    currency: z.string().nullable(),
+    refunded_cents: z.number().int(),
+    confirmed_order: z.boolean().meta({ description: "The payment that confirmed the order." }),
+    dispute_status: z.string().nullable().meta({ description: "Its latest dispute's status as Stripe names it, or null." }),
+  })
+  .meta({ title: "OrderPayment" });
+
 const OrderAnswerSchema = z
   .object({
     order_id: z.string().meta({ description: "Lower-case hyphenated UUID: the id to hand to the payment provider." }),
@@ -96,6 +109,14 @@ const OrderAnswerSchema = z
     invoice_number: z.string().nullable().meta({ description: "Set once the payment is confirmed." }),
     created_at: z.string(),
     lines: z.array(OrderLineAnswerSchema),
+    payment_status: z.enum(["unpaid", "pending", "paid", "partially_refunded", "refunded"]).meta({
+      description:
+        "From the payments ledger: `pending` while a delayed payment (SEPA, bank transfer) is under way; `paid` once a " +
+        "payment confirmed the order; `partially_refunded` / `refunded` by that payment's refunds.",
+    }),
+    refunded_cents: z.number().int().meta({ description: "Refunded of the confirming payment, in the currency's minor unit." }),
+    disputed: z.boolean().meta({ description: "A dispute (chargeback) of one of its payments is open." }),
+    payments: z.array(OrderPaymentAnswerSchema),
   })
   .meta({ title: "Order" });
 

@@ -1,10 +1,18 @@
 // POST /api/orders/{id}/checkout, POST /api/orders/{id}/cancel and GET /api/orders/{id}: the
 // reservation of an order another tool wrote, its release exactly once, and what a
 // thank-you page reads.
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createOrder, createProduct, eventsOf, order, pay, product, snapshot } from "./support/shop";
 import { callOrders, newOrder, postOrder, type OrderAnswerBody } from "./support/orders";
+import {
+  chargeRefunded,
+  checkoutSessionAsyncPaymentSucceeded,
+  checkoutSessionCompleted,
+  disputeEvent,
+  refundEvent,
+  signedStripeRequest,
+} from "./support/stripeEvents";
 
 async function call(method: string, path: string) {
   const res = await callOrders(method, path);
@@ -157,5 +165,55 @@ describe("reading an order", () => {
       expect(res.status, path).toBe(400);
       expect(res.body).toMatchObject({ error: "Invalid order id", details: [{ field: "order_id" }] });
     }
+  });
+});
+
+describe("what a thank-you page reads of the money (the payments ledger)", () => {
+  const stripe = async (event: object) => {
+    const res = await exports.default.fetch(await signedStripeRequest(event));
+    expect(res.status).toBe(200);
+    return res.json<{ outcome: string }>();
+  };
+
+  it("follows the payment from unpaid to pending, paid, partly refunded, disputed and refunded", async () => {
+    const p = await createProduct({ stock: 10, priceCents: 2500 });
+    const created = await postOrder(newOrder([{ product_id: p, quantity: 2 }]));
+    const id = created.body.order_id;
+    expect(created.body).toMatchObject({ payment_status: "unpaid", refunded_cents: 0, disputed: false, payments: [] });
+
+    // A SEPA Checkout: started, not yet paid.
+    const pi = `pi_test_${crypto.randomUUID().slice(0, 8)}`;
+    await stripe(checkoutSessionCompleted({ clientReferenceId: id, amountTotal: 5000, currency: "eur", paymentIntent: pi, paymentStatus: "unpaid" }));
+    expect((await call("GET", `/${id}`)).body).toMatchObject({ status: "AWAITING_PAYMENT", payment_status: "pending" });
+
+    expect(await stripe(checkoutSessionAsyncPaymentSucceeded({ clientReferenceId: id, amountTotal: 5000, currency: "eur", paymentIntent: pi }))).toMatchObject({
+      outcome: "confirmed",
+    });
+    const paid = (await call("GET", `/${id}`)).body;
+    expect(paid).toMatchObject({ status: "CONFIRMED", payment_status: "paid", refunded_cents: 0, disputed: false });
+    expect(paid.payments).toEqual([
+      { provider: "stripe", reference: pi, status: "succeeded", amount_cents: 5000, currency: "EUR", refunded_cents: 0, confirmed_order: true, dispute_status: null },
+    ]);
+
+    await stripe(refundEvent("refund.created", { id: `re_test_${crypto.randomUUID().slice(0, 8)}`, paymentIntent: pi, amount: 1000 }));
+    await stripe(disputeEvent("created", { paymentIntent: pi, amount: 4000 }));
+    expect((await call("GET", `/${id}`)).body).toMatchObject({
+      status: "CONFIRMED",
+      payment_status: "partially_refunded",
+      refunded_cents: 1000,
+      disputed: true,
+      payments: [{ reference: pi, refunded_cents: 1000, dispute_status: "needs_response" }],
+    });
+
+    await stripe(chargeRefunded({ paymentIntent: pi, amount: 5000, amountRefunded: 5000 }));
+    expect((await call("GET", `/${id}`)).body).toMatchObject({ status: "CANCELLED", payment_status: "refunded", refunded_cents: 5000 });
+  });
+
+  it("a generic payment without payment_id is listed without a reference", async () => {
+    const p = await createProduct({ stock: 10 });
+    const { body } = await postOrder(newOrder([{ product_id: p, quantity: 1 }]));
+    await pay(body.order_id);
+    const read = (await call("GET", `/${body.order_id}`)).body;
+    expect(read).toMatchObject({ payment_status: "paid", payments: [{ provider: "generic", reference: null, status: "succeeded", confirmed_order: true }] });
   });
 });

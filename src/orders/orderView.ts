@@ -14,6 +14,28 @@ export interface OrderLine {
   line_total_cents: number;
 }
 
+/** One payment of the order, as the ledger (src/payments) knows it. */
+export interface OrderPayment {
+  provider: string;
+  /** The provider's id of the payment; null for a generic payment sent without payment_id. */
+  reference: string | null;
+  status: "pending" | "succeeded" | "failed" | "canceled";
+  amount_cents: number | null;
+  currency: string | null;
+  refunded_cents: number;
+  /** True for the payment that confirmed the order. */
+  confirmed_order: boolean;
+  /** The latest dispute of the payment, if any: Stripe's status (needs_response, won, lost, ...). */
+  dispute_status: string | null;
+}
+
+/**
+ * What a thank-you page or a customer-service screen needs in one word, derived from the
+ * ledger: `unpaid` (nothing yet), `pending` (a delayed payment under way, e.g. SEPA), `paid`,
+ * `partially_refunded` or `refunded` (the confirming payment's refunds).
+ */
+export type PaymentSummaryStatus = "unpaid" | "pending" | "paid" | "partially_refunded" | "refunded";
+
 export interface OrderBody {
   order_id: string;
   order_number: number;
@@ -28,6 +50,12 @@ export interface OrderBody {
   invoice_number: string | null;
   created_at: string;
   lines: OrderLine[];
+  payment_status: PaymentSummaryStatus;
+  /** The confirming payment's refunds, in the currency's minor unit. */
+  refunded_cents: number;
+  /** A dispute of any of its payments that is not closed (won, lost, warning_closed, prevented). */
+  disputed: boolean;
+  payments: OrderPayment[];
 }
 
 export interface OrderRow {
@@ -42,6 +70,7 @@ export interface OrderRow {
   invoice_number: string | null;
   total_cents: number;
   lines: string;
+  payments: string;
 }
 
 /**
@@ -57,19 +86,38 @@ export function selectOrderView(orderId: SQL | SQL.Aliased | unknown, extraColum
       (SELECT json_group_array(json_object(
           'product_id', i.product_id, 'product_name', p.name, 'quantity', i.quantity,
           'unit_price_cents', i.unit_price_cents, 'line_total_cents', i.quantity * i.unit_price_cents) ORDER BY i.id)
-       FROM order_items i LEFT JOIN products p ON p.id = i.product_id WHERE i.order_id = o.id) AS lines
+       FROM order_items i LEFT JOIN products p ON p.id = i.product_id WHERE i.order_id = o.id) AS lines,
+      -- The ledger's rows of this order (payments_order_id_idx), oldest first, each with its
+      -- latest dispute (disputes_payment_idx).
+      (SELECT json_group_array(json_object(
+          'provider', pm.provider, 'reference', CASE WHEN pm.ref_from_provider = 1 THEN pm.provider_ref END,
+          'status', pm.status, 'amount_cents', pm.amount_cents, 'currency', pm.currency,
+          'refunded_cents', pm.refunded_cents, 'confirmed_order', json(CASE WHEN pm.confirmed_order = 1 THEN 'true' ELSE 'false' END),
+          'dispute_status', (SELECT d.status FROM disputes d WHERE d.provider = pm.provider AND d.payment_ref = pm.provider_ref
+                             ORDER BY d.created_at DESC, d.id DESC LIMIT 1)) ORDER BY pm.id)
+       FROM payments pm WHERE pm.order_id = o.id) AS payments
       ${extraColumns}
     FROM orders o WHERE o.id = ${orderId}`;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/**
- * The answer's builder. `payments` (the ledger's summary of what was paid, refunded and
- * disputed, from the issue "Money after the first moment") is built on another branch: it is
- * added here, as one more field, when that branch is merged.
- */
+const CLOSED_DISPUTES = new Set(["won", "lost", "warning_closed", "prevented"]);
+
+function paymentStatus(payments: OrderPayment[]): { status: PaymentSummaryStatus; refunded: number } {
+  const confirming = payments.find((p) => p.confirmed_order);
+  if (confirming) {
+    const refunded = confirming.refunded_cents;
+    if (refunded === 0) return { status: "paid", refunded };
+    return { status: confirming.amount_cents !== null && refunded >= confirming.amount_cents ? "refunded" : "partially_refunded", refunded };
+  }
+  return { status: payments.some((p) => p.status === "pending") ? "pending" : "unpaid", refunded: 0 };
+}
+
+/** The answer's builder: the order, its lines, and what the payments ledger says of its money. */
 export function toOrderBody(row: OrderRow): OrderBody {
+  const payments = JSON.parse(row.payments) as OrderPayment[];
+  const summary = paymentStatus(payments);
   return {
     order_id: row.id,
     order_number: row.order_number,
@@ -82,6 +130,10 @@ export function toOrderBody(row: OrderRow): OrderBody {
     invoice_number: row.invoice_number,
     created_at: iso(row.created_at)!,
     lines: JSON.parse(row.lines) as OrderLine[],
+    payment_status: summary.status,
+    refunded_cents: summary.refunded,
+    disputed: payments.some((p) => p.dispute_status !== null && !CLOSED_DISPUTES.has(p.dispute_status)),
+    payments,
   };
 }
 

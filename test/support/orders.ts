@@ -35,6 +35,10 @@ export interface OrderAnswerBody {
   invoice_number: string | null;
   created_at: string;
   lines: { product_id: number; product_name: string | null; quantity: number; unit_price_cents: number; line_total_cents: number }[];
+  payment_status: string;
+  refunded_cents: number;
+  disputed: boolean;
+  payments: Record<string, unknown>[];
   error?: string;
   details?: any;
   order_status?: string;

@@ -1,0 +1,15 @@
+import { PDFDocument, rgb, embedFacturX } from '@cantoo/pdf-lib';
+import fontkit from '@cantoo/fontkit';
+import fs from 'node:fs';
+const xml = fs.readFileSync('/tmp/r/einv/out/nzf.xml');
+const doc = await PDFDocument.create();
+doc.registerFontkit(fontkit);
+const font = await doc.embedFont(fs.readFileSync('DejaVuSans-invoice.ttf'), { subset: true });
+doc.addPage([595.28, 841.89]).drawText('Invoice INV-2026-000042 — Łukasz Żółć — 35.00 EUR', { x: 50, y: 700, font, size: 12, color: rgb(0, 0, 0) });
+doc.setTitle('Invoice INV-2026-000042'); doc.setAuthor('Demo Coffee Roasters GmbH'); doc.setProducer('pdf-lib'); doc.setCreator('order-payment-webhook');
+const c = process.cpuUsage();
+await embedFacturX(doc, xml, { conformanceLevel: 'EN 16931' });
+const bytes = await doc.save({ useObjectStreams: false });
+const d = process.cpuUsage(c);
+fs.writeFileSync('fx-cantoo.pdf', bytes);
+console.log('embedFacturX+save cpu ms', ((d.user + d.system) / 1000).toFixed(1), bytes.length, 'bytes');

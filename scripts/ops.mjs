@@ -80,13 +80,18 @@ const MAX_NAME_LENGTH = 100;
 
 class UsageError extends Error {}
 
+const jsonForTerminal = (json) =>
+  json.replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
 const print = (text) => process.stdout.write(`${terminalLine(text)}\n`);
 const context = (target, json, worker) => ({
   target,
   json,
   worker,
   print,
-  printJson: (value) => print(JSON.stringify(value, null, 2)),
+  // Exact values: JSON escapes C0 itself; DEL, C1 and the bidirectional controls are valid raw
+  // in JSON, so they are written as \u escapes (the same value to a parser, inert on a terminal).
+  printJson: (value) => process.stdout.write(`${jsonForTerminal(JSON.stringify(value, null, 2))}\n`),
   fail(message) {
     process.stderr.write(`ops: ${terminalLines(message)}\n`);
     return 1;

@@ -48,7 +48,7 @@ const orders = queryLocal(`
          COALESCE(i.number, '-') AS invoice, COALESCE(i.status, '-') AS email,
          COALESCE(i.message_id, i.last_error, '') AS "message id / error"
   FROM orders o LEFT JOIN invoices i ON i.order_id = o.id
-  ORDER BY o.order_number LIMIT ${limit}`);
+  ORDER BY o.order_number DESC LIMIT ${limit}`);
 const products = queryLocal(`SELECT id, name, stock, stock_reserved AS reserved, stock - stock_reserved AS available FROM products ORDER BY id LIMIT ${limit}`);
 const events = queryLocal(`
   SELECT datetime(received_at / 1000, 'unixepoch') AS "received (UTC)", o.order_number AS "#", e.payment_status AS status,

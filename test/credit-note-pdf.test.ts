@@ -73,6 +73,8 @@ describe("the credit note PDF", () => {
   it("prints no reason line when the provider gave none, and a reason it does not know as given", async () => {
     expect(await pdfText(await render(creditNote({ reason: null })))).not.toContain("Reason:");
     expect(await pdfText(await render(creditNote({ reason: "Kaputt angekommen" })))).toContain("Reason: Kaputt angekommen.");
+    // Stripe's "fraudulent" is the merchant's judgement: never printed on the customer's document.
+    expect(await pdfText(await render(creditNote({ reason: "fraudulent" })))).not.toContain("Reason:");
   });
 
   it("refuses an amount that is not a positive whole number of minor units", () => {

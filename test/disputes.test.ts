@@ -84,6 +84,18 @@ describe("disputes", () => {
     expect(item).toEqual({ kind: "dispute", order_id: null });
   });
 
+  it("a dispute of a charge made without a payment intent (the Charges API) is recorded under its ch_ id and raised", async () => {
+    const res = await send(disputeEvent("created", { id: "du_test_legacy", paymentIntent: null, charge: "ch_test_legacy" }));
+    expect(res).toMatchObject({ outcome: "dispute_recorded" });
+    expect(await env.DB.prepare("SELECT payment_ref, charge_ref FROM disputes WHERE dispute_ref = 'du_test_legacy'").first()).toEqual({
+      payment_ref: "ch_test_legacy",
+      charge_ref: "ch_test_legacy",
+    });
+    const item = await env.DB.prepare("SELECT id, kind, order_id FROM attention_items WHERE key = 'dispute:stripe:du_test_legacy'").first<{ id: number }>();
+    expect(item).toMatchObject({ kind: "dispute", order_id: null });
+    expect((await words(item!.id)).happened).not.toContain("(unknown)");
+  });
+
   it("words in the currency's own unit: a 5000 JPY dispute reads 5,000 JPY, a failed 12.345 KWD refund 12.345 KWD", async () => {
     await send(disputeEvent("created", { id: "du_test_jpy", paymentIntent: "pi_test_jpy", amount: 5000, currency: "jpy" }));
     const jpy = await env.DB.prepare("SELECT id FROM attention_items WHERE key = 'dispute:stripe:du_test_jpy'").first<{ id: number }>();

@@ -209,6 +209,33 @@ describe("what a thank-you page reads of the money (the payments ledger)", () =>
     expect((await call("GET", `/${id}`)).body).toMatchObject({ status: "CANCELLED", payment_status: "refunded", refunded_cents: 5000 });
   });
 
+  it("a checkout past reserved_until is not refused while a delayed payment holds the order", async () => {
+    const p = await createProduct({ stock: 10, priceCents: 700 });
+    const { body } = await postOrder(newOrder([{ product_id: p, quantity: 1 }]));
+    await stripe(checkoutSessionCompleted({ clientReferenceId: body.order_id, amountTotal: 700, currency: "eur", paymentStatus: "unpaid" }));
+    await env.DB.prepare("UPDATE orders SET reserved_until = ? WHERE id = ?").bind(Date.now() - 60_000, body.order_id).run();
+    const res = await call("POST", `/${body.order_id}/checkout`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: "AWAITING_PAYMENT", payment_status: "pending" });
+  });
+
+  it("an order cancelled before its payment arrived says the money was paid, then refunded", async () => {
+    const p = await createProduct({ stock: 10, priceCents: 1500 });
+    const { body } = await postOrder(newOrder([{ product_id: p, quantity: 1 }]));
+    expect((await call("POST", `/${body.order_id}/cancel`)).status).toBe(200);
+    const pi = `pi_test_${crypto.randomUUID().slice(0, 8)}`;
+    expect(await stripe(checkoutSessionCompleted({ clientReferenceId: body.order_id, amountTotal: 1500, currency: "eur", paymentIntent: pi }))).toMatchObject({
+      outcome: "refund_required",
+    });
+    expect((await call("GET", `/${body.order_id}`)).body).toMatchObject({
+      status: "CANCELLED",
+      payment_status: "paid",
+      payments: [{ reference: pi, status: "succeeded", confirmed_order: false }],
+    });
+    await stripe(chargeRefunded({ paymentIntent: pi, amount: 1500, amountRefunded: 1500 }));
+    expect((await call("GET", `/${body.order_id}`)).body).toMatchObject({ status: "CANCELLED", payment_status: "refunded", refunded_cents: 1500 });
+  });
+
   it("a generic payment without payment_id is listed without a reference", async () => {
     const p = await createProduct({ stock: 10 });
     const { body } = await postOrder(newOrder([{ product_id: p, quantity: 1 }]));

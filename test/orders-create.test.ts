@@ -3,6 +3,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createProduct, KEY, pay, product, snapshot } from "./support/shop";
+import { createOrderOperation } from "../src/orders/orderOperations";
 import { callOrders, countRows, newOrder, NEXT_SHOP_KEY, postOrder } from "./support/orders";
 
 describe("creating an order", () => {
@@ -167,6 +168,15 @@ describe("creating an order", () => {
 });
 
 describe("the Idempotency-Key", () => {
+  it("over the binding, a key that is not a string (a numeric cart id) is a 400, not a 500, and creates nothing", async () => {
+    const p = await createProduct({ stock: 5 });
+    const before = await countRows();
+    const answer = await createOrderOperation(env, newOrder([{ product_id: p, quantity: 1 }]), 42 as unknown);
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ error: "Invalid Idempotency-Key" });
+    expect(await countRows()).toEqual(before);
+  });
+
   it("answers a retry with the first order and creates nothing", async () => {
     const p = await createProduct({ stock: 10 });
     const request = newOrder([{ product_id: p, quantity: 2 }]);

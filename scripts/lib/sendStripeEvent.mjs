@@ -3,7 +3,7 @@
 // package the Worker verifies with. The events mirror test/support/stripeEvents.ts (that
 // module runs inside workerd and cannot be imported from Node as it stands).
 import { postDelivery } from "./postDelivery.mjs";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import Stripe from "stripe";
 import { devVarsName, EXAMPLE_STRIPE_SECRET_LINE, isLocalUrl, judgeDevVars, readDevVars } from "./devVars.mjs";
 import { importTs } from "./importTs.mjs";
@@ -109,6 +109,15 @@ function stripeId(prefix) {
   return `${prefix}_test_cli${randomBytes(10).toString("hex")}`;
 }
 
+/**
+ * One payment intent per order, as a customer paying once makes: sending `paid` again for the
+ * same order is then Stripe's retry of that payment (a duplicate), not a second payment
+ * (paid_twice), and `failed`, the delayed-method events and the refunds all name the same one.
+ */
+function paymentIntentId(orderId) {
+  return `pi_test_cli${createHash("sha256").update(String(orderId).toLowerCase()).digest("hex").slice(0, 20)}`;
+}
+
 function stripeEvent(type, orderId, outcome, cents, currency) {
   const now = Math.floor(Date.now() / 1000);
   const object = type.startsWith("checkout.session.")
@@ -145,7 +154,7 @@ function checkoutSession(orderId, outcome, cents, currency, now) {
     livemode: false,
     metadata: {},
     mode: "payment",
-    payment_intent: stripeId("pi"),
+    payment_intent: paymentIntentId(orderId),
     payment_method_types: ["card"],
     // "unpaid" is what a delayed method (SEPA) reports on completion, and what an
     // async_payment_failed session carries.
@@ -159,7 +168,7 @@ function checkoutSession(orderId, outcome, cents, currency, now) {
 function paymentIntent(orderId, outcome, cents, currency, now) {
   const paid = outcome === "paid";
   return {
-    id: stripeId("pi"),
+    id: paymentIntentId(orderId),
     object: "payment_intent",
     amount: cents,
     amount_capturable: 0,
@@ -252,7 +261,8 @@ async function sendMoneyAfter({ orderId, action, values, bad }) {
     is_charge_refundable: false, livemode: false, metadata: {}, payment_intent: payment.provider_ref, reason: "product_not_received",
     status: closing ?? "needs_response",
   };
-  return post(envelope(closing ? "charge.dispute.closed" : "charge.dispute.created", dispute, now), `${dispute.status}, ${amount} ${currency.toUpperCase()}`);
+  const { formatMoney } = await importTs("src/payments/money.ts");
+  return post(envelope(closing ? "charge.dispute.closed" : "charge.dispute.created", dispute, now), `${dispute.status}, ${formatMoney(amount, currency)}`);
 }
 
 function envelope(type, object, now) {

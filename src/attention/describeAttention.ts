@@ -128,7 +128,7 @@ export function describeAttention(row: AttentionRow): { happened: string; action
   switch (row.kind) {
     case "refund_required":
       return {
-        happened: `a payment arrived for ${order} after it had been cancelled (its reservation ran out)${where}`,
+        happened: `a payment arrived for ${order} after it had been cancelled${where}`,
         action: `refund ${total} to ${customer}, ${order}: the order was cancelled when the payment arrived`,
       };
     case "insufficient_stock": {
@@ -153,7 +153,7 @@ export function describeAttention(row: AttentionRow): { happened: string; action
     case "paid_twice": {
       const d = (detail ?? {}) as { confirmed_by?: string };
       return {
-        happened: `${order} was paid a second time${where}; it was already confirmed by payment ${d.confirmed_by ?? "(unknown)"}`,
+        happened: `${order} was paid a second time${where}; it was already paid${d.confirmed_by ? ` by payment ${d.confirmed_by}` : " through the generic webhook"}`,
         action: `refund the second payment${row.provider_ref ? ` ${row.provider_ref}` : ""} (${total}) to ${customer}, ${order}: it was already paid`,
       };
     }
@@ -170,8 +170,9 @@ export function describeAttention(row: AttentionRow): { happened: string; action
       return {
         happened: `${order} was paid ${paid} but totals ${formatMoney(d.order_cents, d.order_currency)}${where}; it was not confirmed`,
         action:
-          `refund ${paid} to ${customer}; or, to accept it, correct ${order}'s lines to what was paid and have the ` +
-          `provider resend the payment (Stripe: "Resend" on the event), which then confirms it`,
+          `refund ${paid} to ${customer} and ask for a new payment of the right amount; or, if the lower price ` +
+          `was agreed, correct ${order}'s lines to what was paid and have the provider resend the payment ` +
+          `(Stripe: "Resend" on the event), which then confirms it`,
       };
     }
     case "unmatched_payment": {
@@ -192,6 +193,18 @@ export function describeAttention(row: AttentionRow): { happened: string; action
     case "dispute": {
       const d = (detail ?? {}) as DisputeDetail;
       const amount = formatMoney(d.amount_cents, d.currency);
+      if (row.order_id === null) {
+        // A payment the ledger never saw (another integration on the same Stripe account, a
+        // charge without a payment intent): no order to name or to hold.
+        const what = `a payment we have no order for${where || (d.dispute_id ? ` (dispute ${d.dispute_id})` : "")}`;
+        const due = typeof d.evidence_due_by === "number" ? new Date(d.evidence_due_by).toISOString().slice(0, 10) : null;
+        return d.status === "lost"
+          ? { happened: `a dispute of ${amount} for ${what} was lost: the money is gone`, action: "record the loss, then resolve this item" }
+          : {
+              happened: `a customer disputed ${amount} of ${what} (${d.reason ?? "no reason given"}, ${d.status ?? "open"})`,
+              action: `find the payment in ${providerPlace(row.provider ?? "stripe")} and answer the dispute there${due ? ` before ${due}` : " before its evidence deadline"}`,
+            };
+      }
       const due = typeof d.evidence_due_by === "number" ? new Date(d.evidence_due_by).toISOString().slice(0, 10) : null;
       if (d.status === "lost") {
         return {

@@ -44,9 +44,10 @@ function orderIdOf(input: unknown): string | null {
 const badOrderId = () => invalid("Invalid order id", [{ field: "order_id", message: "order_id must be a UUID" }]);
 const notFound = (orderId: string): OrderAnswer => ({ status: 404, body: { error: "Order not found", order_id: orderId }, outcome: "not_found" });
 
-export async function createOrderOperation(env: Env, input: unknown, idempotencyKey?: string | null, now = Date.now()): Promise<OrderAnswer> {
+export async function createOrderOperation(env: Env, input: unknown, idempotencyKey?: unknown, now = Date.now()): Promise<OrderAnswer> {
   const config = readShopConfig(env);
-  const key = idempotencyKey?.trim() || null;
+  // The binding passes whatever its caller had (a numeric cart id too): a bad key is a 400.
+  const key = typeof idempotencyKey === "string" ? idempotencyKey.trim() || null : null;
   if (idempotencyKey != null && (key === null || !IDEMPOTENCY_KEY.test(key))) {
     return invalid("Invalid Idempotency-Key", [
       { field: "Idempotency-Key", message: "Idempotency-Key must be 1 to 255 printable ASCII characters without spaces" },
@@ -108,16 +109,18 @@ export async function checkoutOrderOperation(env: Env, orderIdInput: unknown, no
       return { status: 200, body: toOrderBody(result.order), outcome: "reserved" };
     case "already_reserved": {
       const until = result.order.reserved_until;
+      const body = toOrderBody(result.order);
       // Past its time but not yet swept by the expiry job: it is about to be cancelled, so the
-      // shop must not send the customer to pay for it (the payment would be a refund).
-      if (until !== null && until <= now) {
+      // shop must not send the customer to pay for it (the payment would be a refund). Unless a
+      // delayed payment (SEPA) is under way: that holds the order (src/orders/expireReservations.ts).
+      if (until !== null && until <= now && body.payment_status !== "pending") {
         return {
           status: 409,
           body: { error: "Reservation expired", order_id: result.order.id, order_status: result.order.status },
           outcome: "reservation_expired",
         };
       }
-      return { status: 200, body: toOrderBody(result.order), outcome: "already_reserved" };
+      return { status: 200, body, outcome: "already_reserved" };
     }
     case "no_lines":
       return {

@@ -51,7 +51,7 @@ export interface OrderBody {
   created_at: string;
   lines: OrderLine[];
   payment_status: PaymentSummaryStatus;
-  /** The confirming payment's refunds, in the currency's minor unit. */
+  /** Refunded of the confirming payment (or, without one, of the payments that succeeded), in the currency's minor unit. */
   refunded_cents: number;
   /** A dispute of any of its payments that is not closed (won, lost, warning_closed, prevented). */
   disputed: boolean;
@@ -104,14 +104,20 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 const CLOSED_DISPUTES = new Set(["won", "lost", "warning_closed", "prevented"]);
 
+/**
+ * The money in one word. The payment that confirmed the order decides; without one (an order
+ * still waiting, or one cancelled before a payment arrived: `refund_required`), the payments
+ * that succeeded do, so a customer who paid is never told "unpaid". `status` says what became
+ * of the order; this says what became of the money.
+ */
 function paymentStatus(payments: OrderPayment[]): { status: PaymentSummaryStatus; refunded: number } {
   const confirming = payments.find((p) => p.confirmed_order);
-  if (confirming) {
-    const refunded = confirming.refunded_cents;
-    if (refunded === 0) return { status: "paid", refunded };
-    return { status: confirming.amount_cents !== null && refunded >= confirming.amount_cents ? "refunded" : "partially_refunded", refunded };
-  }
-  return { status: payments.some((p) => p.status === "pending") ? "pending" : "unpaid", refunded: 0 };
+  const counted = confirming ? [confirming] : payments.filter((p) => p.status === "succeeded");
+  if (counted.length === 0) return { status: payments.some((p) => p.status === "pending") ? "pending" : "unpaid", refunded: 0 };
+  const refunded = counted.reduce((sum, p) => sum + p.refunded_cents, 0);
+  const paid = counted.reduce((sum, p) => sum + (p.amount_cents ?? 0), 0);
+  if (refunded === 0) return { status: "paid", refunded };
+  return { status: refunded >= paid ? "refunded" : "partially_refunded", refunded };
 }
 
 /** The answer's builder: the order, its lines, and what the payments ledger says of its money. */

@@ -36,18 +36,22 @@ export interface CreditNoteDocument {
   taxRatePercent?: number;
 }
 
-/** Stripe's refund reasons in words; any other text is printed as given. */
-const REASONS: Record<string, string> = {
+/**
+ * Stripe's refund reasons in the customer's words; any other text is printed as given.
+ * `fraudulent` is the merchant's judgement, recorded for Radar, and never told to the customer
+ * on a document they receive: the note then gives no reason.
+ */
+const REASONS: Record<string, string | null> = {
   requested_by_customer: "requested by the customer",
   duplicate: "duplicate payment",
-  fraudulent: "fraudulent payment",
+  fraudulent: null,
   expired_uncaptured_charge: "uncaptured payment expired",
 };
 
 export function reasonInWords(reason: string | null | undefined): string | null {
   const text = reason?.trim();
   if (!text) return null;
-  return REASONS[text] ?? text;
+  return text in REASONS ? REASONS[text]! : text;
 }
 
 export function layoutCreditNote(doc: CreditNoteDocument): InvoiceLayout {

@@ -224,17 +224,21 @@ function fromRefund(event: StripeEventLike, refund: Fields): StripePayment | nul
 }
 
 function fromDispute(event: StripeEventLike, dispute: Fields): StripePayment | null {
-  const paymentRef = intentOf(dispute);
+  const charge = dispute.charge;
+  const chargeRef = stringOrNull(charge) ?? (isRecord(charge) ? stringOrNull(charge.id) : null);
+  // A charge made without a payment intent (the Charges API, older integrations) is disputed
+  // too: it is recorded under its ch_ id, which no ledger payment has, so it raises its item
+  // like any dispute of a payment we never saw. Dropping it would let the deadline pass.
+  const paymentRef = intentOf(dispute) ?? chargeRef;
   const disputeRef = stringOrNull(dispute.id);
   // Stripe adds statuses over time (appeal_*): any status word is recorded; the final ones are known.
   const status = typeof dispute.status === "string" && /^[a-z_]{1,40}$/.test(dispute.status) ? dispute.status : null;
   if (paymentRef === null || disputeRef === null || status === null) return null;
   const evidence = isRecord(dispute.evidence_details) ? dispute.evidence_details : {};
   const dueBy = typeof evidence.due_by === "number" && Number.isSafeInteger(evidence.due_by) ? evidence.due_by * 1000 : null;
-  const charge = dispute.charge;
   return {
     action: "dispute", deliveryId: event.id, eventType: event.type, paymentRef, disputeRef,
-    chargeRef: stringOrNull(charge) ?? (isRecord(charge) ? stringOrNull(charge.id) : null),
+    chargeRef,
     status, reason: stringOrNull(dispute.reason), amount: amountOf(dispute.amount, dispute.currency), evidenceDueBy: dueBy,
     funds: event.type.endsWith("funds_withdrawn") ? "withdrawn" : event.type.endsWith("funds_reinstated") ? "reinstated" : null,
   };

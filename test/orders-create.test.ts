@@ -139,6 +139,7 @@ describe("creating an order", () => {
       [newOrder([line], { customer_name: "" }), "customer_name"],
       [newOrder([line], { customer_name: "x".repeat(201) }), "customer_name"],
       [newOrder([line], { customer_name: "Ada\nBcc: someone" }), "customer_name"],
+      [newOrder([line], { customer_name: "Ada \u202Enoyl" }), "customer_name"],
       [newOrder([line], { customer_name: 7 }), "customer_name"],
       [[line], "(body)"],
     ];

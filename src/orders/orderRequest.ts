@@ -13,6 +13,7 @@ export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 // Control characters (newlines, escapes) in a name would reach invoices, emails and terminals.
 const CONTROL = /\p{Cc}/u;
+const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/;
 
 const wholeNumber = (field: string, min: number, max: number) =>
   z
@@ -42,6 +43,9 @@ export const CreateOrderSchema = z
       .min(1, "customer_name must not be empty")
       .max(MAX_NAME_LENGTH, `customer_name must be at most ${MAX_NAME_LENGTH} characters`)
       .refine((name) => !CONTROL.test(name), "customer_name must not contain control characters (newlines, tabs, ...)")
+      // Overrides and isolates reorder what follows them on every screen that prints the name
+      // (an invoice, the operator's terminal): no name needs them (right-to-left names don't).
+      .refine((name) => !BIDI_CONTROL.test(name), "customer_name must not contain bidirectional override characters (U+202A-U+202E, U+2066-U+2069)")
       .meta({ description: "As printed on the invoice; any script.", example: "Ada Lovelace" }),
     lines: z
       .array(OrderLineSchema, { error: "lines must be a list of {product_id, quantity}" })

@@ -307,6 +307,8 @@ describe("npm run ops", () => {
     const human = await ops(["order", FAILED_INVOICE_ORDER.toUpperCase()]);
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toMatch(/^Order 1044 {2}CONFIRMED/);
+    // A confirmed order holds no reservation, whatever its old reserved_until says.
+    expect(human.stdout).toMatch(/reserved until +no reservation held \(the order is CONFIRMED\)/);
     expect(human.stdout).toContain(`webhook delivery "paid" -> confirmed (HTTP 200, order was AWAITING_PAYMENT)`);
     expect(human.stdout).toContain(`invoice ${FAILED_NUMBER} allocated`);
     expect(human.stdout).toContain("needs attention #");

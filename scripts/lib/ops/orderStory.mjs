@@ -57,7 +57,10 @@ export function orderStory(ref, ctx) {
     ["id", order.id],
     ["customer", `${order.customer_name ? `${order.customer_name} ` : ""}<${order.customer_email}>`],
     ["total", `${total} (${order.line_count} line${order.line_count === 1 ? "" : "s"})`],
-    ["reserved until", order.reserved_until === null ? "never expires" : `${utcTime(order.reserved_until)} (${timeFromNow(order.reserved_until)})`],
+    // Only an order awaiting payment holds stock; the column keeps its old value afterwards.
+    ["reserved until",
+      order.status !== "AWAITING_PAYMENT" ? `no reservation held (the order is ${order.status})`
+        : order.reserved_until === null ? "never expires" : `${utcTime(order.reserved_until)} (${timeFromNow(order.reserved_until)})`],
     ["invoice", invoice ? invoiceSummary(invoice) : "none (an order gets one when it is confirmed)"],
     ["attention", attentionSummary(attention)],
   ];

@@ -2,32 +2,21 @@
 // invoice to the queue, and answer the provider, the same way for every source.
 import type { Context } from "hono";
 import type { AppEnv } from "../http/appEnv";
-import { creditNoteJob } from "../documents/creditNoteJob";
-import { invoiceJob } from "../documents/invoiceJob";
+import type { CreditNoteJob } from "../documents/creditNoteJob";
+import type { InvoiceJob } from "../documents/invoiceJob";
 import { errorMessage } from "../observability/log";
 import type { PaymentResult } from "../orders/applyPayment";
 
 /**
- * After the batch has committed. If the send fails the invoice row is still PENDING in the
- * outbox and the sweeper re-sends it, so the provider gets its 200 either way.
+ * After the batch has committed: the invoice of a confirmation, the credit note of a refund.
+ * The document's row is its outbox, so if the send fails the sweeper re-sends it, and the
+ * provider gets its 200 either way.
  */
-export async function enqueueInvoice<E extends AppEnv>(c: Context<E>, invoiceId: number): Promise<void> {
+export async function enqueueDocument<E extends AppEnv>(c: Context<E>, job: InvoiceJob | CreditNoteJob): Promise<void> {
   try {
-    await c.env.INVOICE_QUEUE.send(invoiceJob(invoiceId));
+    await c.env.INVOICE_QUEUE.send(job);
   } catch (error) {
-    c.get("log").error("invoice_enqueue_failed", { invoice_id: invoiceId, error: errorMessage(error) });
-  }
-}
-
-/**
- * A credit note allocated by a refund's batch, after it has committed; like an invoice, the
- * row is the outbox, so a lost message is re-sent by the sweeper.
- */
-export async function enqueueCreditNote<E extends AppEnv>(c: Context<E>, creditNoteId: number): Promise<void> {
-  try {
-    await c.env.INVOICE_QUEUE.send(creditNoteJob(creditNoteId));
-  } catch (error) {
-    c.get("log").error("credit_note_enqueue_failed", { credit_note_id: creditNoteId, error: errorMessage(error) });
+    c.get("log").error(`${job.kind}_enqueue_failed`, { job, error: errorMessage(error) });
   }
 }
 

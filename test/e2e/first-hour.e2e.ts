@@ -10,7 +10,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runProcess } from "./support/runProcess";
-import { freePort, HANG_MS, loadSeedScript, ROOT, startWranglerDev, waitUntil, WRANGLER_ENV, writeEnvFile, type WranglerDev } from "./support/wranglerDev";
+import { freePort, HANG_MS, ROOT, startSeededWranglerDev, waitUntil, WRANGLER_ENV, writeEnvFile, type WranglerDev } from "./support/wranglerDev";
 
 // Bounds only a hang reaches: each command starts npm and node (and wrangler), a few seconds
 // even on a busy machine.
@@ -132,13 +132,8 @@ describe("npm run webhook against the real Worker with only a Stripe line in .de
     const persistTo = path.join(tempDir, "state");
     envFile = path.join(tempDir, "stripe-only.env");
     writeEnvFile(envFile, { STRIPE_WEBHOOK_SECRET: "whsec_local_dev_only_0000000000000000", LOG_LEVEL: "silent" });
-    const seed = await loadSeedScript();
-    seed.migrateLocal({ persistTo });
-    seed.seedLocal({ persistTo });
     // No usable secret for the payment route: the Worker answers 500 to the readiness POST.
-    dev = await startWranglerDev({
-      port: await freePort(),
-      inspectorPort: await freePort(),
+    dev = await startSeededWranglerDev({
       persistTo,
       envFile,
       readinessPath: "/api/webhooks/payment/",

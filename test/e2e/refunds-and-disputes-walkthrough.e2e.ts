@@ -10,7 +10,7 @@ import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runProcess } from "./support/runProcess";
 import { startFakePostmarkServer, type FakePostmarkServer } from "./support/fakePostmarkServer";
-import { freePort, loadSeedScript, queryD1, ROOT, startWranglerDev, writeEnvFile, type WranglerDev, WRANGLER_ENV } from "./support/wranglerDev";
+import { queryD1, ROOT, startSeededWranglerDev, writeEnvFile, type WranglerDev, WRANGLER_ENV } from "./support/wranglerDev";
 
 // Obviously fake values: nothing here is a real credential.
 const POSTMARK_TOKEN = "e2e-fake-postmark-server-token";
@@ -44,12 +44,7 @@ beforeAll(async () => {
     INVOICE_FROM_EMAIL: "invoices@shop.example",
     LOG_LEVEL: "info",
   });
-  const seed = await loadSeedScript();
-  seed.migrateLocal({ persistTo });
-  seed.seedLocal({ persistTo });
-  dev = await startWranglerDev({
-    port: await freePort(),
-    inspectorPort: await freePort(),
+  dev = await startSeededWranglerDev({
     persistTo,
     envFile,
     readinessPath: "/api/webhooks/payment/",

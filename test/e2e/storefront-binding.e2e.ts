@@ -11,7 +11,7 @@ import path from "node:path";
 import Ajv2020 from "ajv/dist/2020";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakePostmarkServer, type FakePostmarkServer } from "./support/fakePostmarkServer";
-import { freePort, loadSeedScript, queryD1, ROOT, startWranglerDev, waitUntil, writeEnvFile, type WranglerDev } from "./support/wranglerDev";
+import { queryD1, ROOT, startSeededWranglerDev, waitUntil, writeEnvFile, type WranglerDev } from "./support/wranglerDev";
 
 // Obviously fake values: nothing here is a real credential.
 const POSTMARK_TOKEN = "e2e-fake-postmark-server-token";
@@ -94,14 +94,9 @@ beforeAll(async () => {
     POSTMARK_SERVER_TOKEN: POSTMARK_TOKEN,
     POSTMARK_API_URL: fake.url,
   });
-  const seed = await loadSeedScript();
-  seed.migrateLocal({ persistTo });
-  seed.seedLocal({ persistTo });
-  dev = await startWranglerDev({
+  dev = await startSeededWranglerDev({
     // The storefront first: it is the Worker served on the port.
     configs: ["test/e2e/storefront/wrangler.toml", config],
-    port: await freePort(),
-    inspectorPort: await freePort(),
     persistTo,
     envFile,
     readinessPath: "/api/webhooks/payment/",

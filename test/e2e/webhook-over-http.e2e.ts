@@ -12,13 +12,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runProcess } from "./support/runProcess";
 import { startFakePostmarkServer, type FakePostmarkServer, type RecordedRequest } from "./support/fakePostmarkServer";
 import {
-  freePort,
-  loadSeedScript,
   queryD1,
   ROOT,
   sleep,
   HANG_MS,
-  startWranglerDev,
+  startSeededWranglerDev,
   waitUntil,
   writeEnvFile,
   type WranglerDev,
@@ -142,13 +140,8 @@ beforeAll(async () => {
     LOG_LEVEL: "info",
   });
 
-  const seed = await loadSeedScript();
-  seed.migrateLocal({ persistTo });
-  seed.seedLocal({ persistTo });
 
-  dev = await startWranglerDev({
-    port: await freePort(),
-    inspectorPort: await freePort(),
+  dev = await startSeededWranglerDev({
     persistTo,
     envFile,
     readinessPath: "/api/webhooks/payment/",

@@ -6,7 +6,8 @@ import { bodyLimit } from "hono/body-limit";
 import { ApiError } from "../../http/errors";
 import type { AppEnv } from "../../http/appEnv";
 import { applyPayment } from "../../orders/applyPayment";
-import { answerPayment, enqueueInvoice } from "../../payments/answerPayment";
+import { invoiceJob } from "../../documents/invoiceJob";
+import { answerPayment, enqueueDocument } from "../../payments/answerPayment";
 import { isValidWebhookKey } from "./authenticateKey";
 import { webhookSettings } from "./webhookSettings";
 import { readSignatureHeaders, verifySignature } from "./standardWebhooks";
@@ -148,6 +149,6 @@ paymentWebhook.post("/", webhookSettings, authenticate, limitBody, verifySigned,
     providerRef: payment.payment_id ?? null,
   });
   c.set("outcome", result.outcome);
-  if (result.outcome === "confirmed") await enqueueInvoice(c, result.invoice.id);
+  if (result.outcome === "confirmed") await enqueueDocument(c, invoiceJob(result.invoice.id));
   return answerPayment(c, payment.order_id, result);
 });

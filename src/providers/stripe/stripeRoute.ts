@@ -13,7 +13,9 @@ import { ApiError } from "../../http/errors";
 import { applyPayment, invoiceSeries } from "../../orders/applyPayment";
 import { refundPayment } from "../../orders/refundPayment";
 import { recordDispute } from "../../payments/recordDispute";
-import { answerPayment, enqueueCreditNote, enqueueInvoice } from "../../payments/answerPayment";
+import { creditNoteJob } from "../../documents/creditNoteJob";
+import { invoiceJob } from "../../documents/invoiceJob";
+import { answerPayment, enqueueDocument } from "../../payments/answerPayment";
 import { recordProviderEvent } from "../recordProviderEvent";
 import { translateStripeEvent } from "./stripePayment";
 
@@ -70,7 +72,7 @@ stripeWebhook.post(
         amountRequired: payment.action === "paid",
       });
       c.set("outcome", result.outcome);
-      if (result.outcome === "confirmed") await enqueueInvoice(c, result.invoice.id);
+      if (result.outcome === "confirmed") await enqueueDocument(c, invoiceJob(result.invoice.id));
       return answerPayment(c, payment.orderId, result);
     }
 
@@ -89,7 +91,7 @@ stripeWebhook.post(
         creditNoteSeries: invoiceSeries(config.creditNotePrefix, receivedAt, config.invoiceTimeZone),
       });
       c.set("outcome", result.outcome);
-      if (result.creditNote) await enqueueCreditNote(c, result.creditNote.id);
+      if (result.creditNote) await enqueueDocument(c, creditNoteJob(result.creditNote.id));
       if (result.outcome === "refund_failed") {
         c.get("log").error("refund_failed", { payment_ref: payment.paymentRef, refund_ref: payment.refundRef, action: "npm run ops -- attention" });
       }

@@ -89,6 +89,19 @@ export interface WranglerDev {
 
 const MAX_OUTPUT = 256 * 1024;
 
+/**
+ * The local D1 of `persistTo` migrated and seeded with the demo data `npm run dev` uses, then
+ * `wrangler dev` on free ports: how every end-to-end file that drives the Worker starts.
+ */
+export async function startSeededWranglerDev(
+  opts: Omit<Parameters<typeof startWranglerDev>[0], "port" | "inspectorPort">,
+): Promise<WranglerDev> {
+  const seed = await loadSeedScript();
+  seed.migrateLocal({ persistTo: opts.persistTo });
+  seed.seedLocal({ persistTo: opts.persistTo });
+  return startWranglerDev({ ...opts, port: await freePort(), inspectorPort: await freePort() });
+}
+
 export async function startWranglerDev(opts: {
   port: number;
   inspectorPort: number;

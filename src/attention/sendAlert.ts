@@ -76,7 +76,7 @@ export async function sendAlert(d1: D1Database, mailer: Mailer, itemId: number, 
   }
 
   // Postmark has accepted the email: from here on this attempt must never lead to another
-  // send (the invoice's rule, src/documents/sendInvoice.ts). A failing write is retried in
+  // send (the invoice's rule, src/documents/sendDocument.ts). A failing write is retried in
   // place; if D1 still refuses, the lease is kept, not released, and the message acked, so
   // the alert could go out again only after the lease and the cron's next enqueue.
   try {

@@ -44,7 +44,7 @@ const POSTMARK_ERROR = "Postmark 422 (ErrorCode 406): You tried to send to recip
 
 /**
  * Rows as the Worker writes them: the event by applyPayment's batch, its item by
- * raiseForEvent (same statement shape), the invoice FAILED by sendInvoice and its item by
+ * raiseForEvent (same statement shape), the invoice FAILED by sendDocument and its item by
  * raiseInvoiceFailed, the SENT invoice by recordSent.
  */
 const FIXTURE_SQL = `

@@ -30,7 +30,7 @@ const FROM_EMAIL = "invoices@shop.example";
 // Obviously fake secrets, so the CLI test can sign both ways.
 const SIGNING_SECRET = `whsec_${Buffer.from("e2e-fake-signing-secret-32-bytes").toString("base64")}`;
 const STRIPE_SECRET = "whsec_e2e_FAKE_stripe_000000000000000000";
-/** The consumer's first retry delay (src/documents/sendInvoice.ts). */
+/** The consumer's first retry delay (src/documents/sendDocument.ts). */
 const FIRST_RETRY_SECONDS = 5;
 
 interface DemoOrder {

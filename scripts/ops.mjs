@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { D1Failure } from "./lib/d1.mjs";
 import { listAttention } from "./lib/ops/listAttention.mjs";
 import { orderStory } from "./lib/ops/orderStory.mjs";
+import { refundOrder } from "./lib/ops/refundOrder.mjs";
 import { resendInvoice } from "./lib/ops/resendInvoice.mjs";
 import { resolveItem } from "./lib/ops/resolveItem.mjs";
 import { loadWorkerModules } from "./lib/ops/workerModules.mjs";
@@ -38,6 +39,14 @@ Commands:
   order ORDER
       The order's story (ORDER: its number like 1042, or its id, a UUID): status
       changes, deliveries, invoice and email, attention items.
+  refund ORDER --note "why" [--amount 12.50] [--payment pi_...]
+      Refund the order's Stripe payment through Stripe's API, with STRIPE_SECRET_KEY from
+      the environment (or .dev.vars for the local database). --amount in the payment's
+      currency, default all that is left to refund; more than that is refused. --payment
+      chooses one of several payments (default: the only one, or the one that did not
+      confirm the order). Running the same command again (same payment, amount and note)
+      within 24 hours refunds once; a different --note makes a second refund. The refund's
+      own webhook then records it and emails the credit note: see it with \`order ORDER\`.
 
 Options for every command:
   --remote          the deployed database, with your own login (\`npx wrangler login\`)
@@ -50,7 +59,8 @@ Examples:
   npm run ops -- attention --remote
   npm run ops -- resolve 12 --note "refunded in the provider dashboard" --remote
   npm run ops -- resend-invoice INV-2026-000042
-  npm run ops -- order 1042`;
+  npm run ops -- order 1042
+  npm run ops -- refund 1042 --amount 12.50 --note "one mug arrived broken"`;
 
 const OPTIONS = {
   remote: { type: "boolean" },
@@ -63,6 +73,8 @@ const OPTIONS = {
   note: { type: "string" },
   by: { type: "string" },
   force: { type: "boolean" },
+  amount: { type: "string" },
+  payment: { type: "string" },
 };
 const COMMON = ["remote", "persist-to", "json", "help"];
 
@@ -72,11 +84,16 @@ const COMMANDS = {
   resolve: { options: ["note", "by"], argument: "an item id (like 12)" },
   "resend-invoice": { options: ["force"], argument: "an invoice number (like INV-2026-000042)" },
   order: { options: [], argument: "an order number (like 1042) or an order id (a UUID)" },
+  refund: { options: ["note", "amount", "payment"], argument: "an order number (like 1042) or an order id (a UUID)" },
 };
 
 const POSITIVE_INTEGER = /^[1-9][0-9]{0,15}$/;
 const INVOICE_NUMBER = /^[A-Z0-9]{1,10}-\d{4}-\d{6}$/;
 const MAX_NAME_LENGTH = 100;
+/** Digits with at most one decimal point; the currency's own number of decimals is checked once it is known. */
+const AMOUNT = /^[0-9]{1,15}(?:\.[0-9]{1,15})?$/;
+/** A Stripe object id (pi_..., cs_...): letters, digits and underscores. */
+const STRIPE_ID = /^[a-z]{2,5}_[A-Za-z0-9_]{1,250}$/;
 
 class UsageError extends Error {}
 
@@ -112,9 +129,9 @@ async function main(argv) {
     print(USAGE);
     return 0;
   }
-  if (!command) throw new UsageError("say what to do: attention, resolve, resend-invoice or order");
+  if (!command) throw new UsageError("say what to do: attention, resolve, resend-invoice, order or refund");
   const spec = COMMANDS[command];
-  if (!spec) throw new UsageError(`unknown command "${shown(command)}": attention, resolve, resend-invoice or order`);
+  if (!spec) throw new UsageError(`unknown command "${shown(command)}": attention, resolve, resend-invoice, order or refund`);
   for (const name of Object.keys(values)) {
     if (!COMMON.includes(name) && !spec.options.includes(name)) throw new UsageError(`--${name} is not an option of ${command}`);
   }
@@ -148,15 +165,30 @@ async function main(argv) {
     }
     case "order": {
       const worker = await loadWorkerModules();
-      if (POSITIVE_INTEGER.test(argument) && Number.isSafeInteger(Number(argument))) {
-        return orderStory({ orderNumber: Number(argument) }, context(target, json, worker));
+      return orderStory(orderRef(argument, worker), context(target, json, worker));
+    }
+    case "refund": {
+      if (values.note === undefined) throw new UsageError('refund needs --note "why" (it goes with the refund to Stripe, for whoever looks at it later)');
+      const note = freeText(values.note, "--note", MAX_TEXT_LENGTH);
+      if (values.amount !== undefined && !AMOUNT.test(values.amount)) {
+        throw new UsageError(`--amount "${shown(values.amount)}" is not an amount: digits with a dot for decimals, in the payment's currency (like 12.50, or 5000 for yen)`);
       }
-      const uuid = worker.normaliseUuid(argument);
-      if (!uuid) throw new UsageError(`"${shown(argument)}" is neither an order number (like 1042) nor an order id (a UUID)`);
-      return orderStory({ uuid }, context(target, json, worker));
+      if (values.payment !== undefined && !STRIPE_ID.test(values.payment)) {
+        throw new UsageError(`--payment "${shown(values.payment)}" is not a Stripe payment id (like pi_3QxAbc...): \`npm run ops -- order ${shown(argument)}\` lists the order's payments`);
+      }
+      const worker = await loadWorkerModules();
+      return refundOrder({ ...orderRef(argument, worker), amount: values.amount, payment: values.payment, note }, context(target, json, worker));
     }
   }
   throw new Error(`unhandled command ${command}`);
+}
+
+/** { orderNumber } or { uuid } from ORDER, as the webhook normalises an id. */
+function orderRef(argument, worker) {
+  if (POSITIVE_INTEGER.test(argument) && Number.isSafeInteger(Number(argument))) return { orderNumber: Number(argument) };
+  const uuid = worker.normaliseUuid(argument);
+  if (!uuid) throw new UsageError(`"${shown(argument)}" is neither an order number (like 1042) nor an order id (a UUID)`);
+  return { uuid };
 }
 
 function positiveInteger(text, what) {

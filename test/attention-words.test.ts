@@ -93,6 +93,36 @@ describe("the words of an attention item", () => {
     expect(stripe.action).toContain("find the payment pi_3QxUnmatched in the Stripe dashboard");
   });
 
+  // Issue 18: the items that ask for a refund suggest `npm run ops -- refund`, naming the very
+  // payment, only when the payment is a Stripe payment intent (what that command can refund).
+  it.each([
+    ["refund_required", null, "paid after the order was cancelled"],
+    ["paid_twice", JSON.stringify({ confirmed_by: "pi_3QxFirst" }), "paid twice"],
+    ["amount_mismatch", JSON.stringify({ paid_cents: 5000, paid_currency: "EUR", order_cents: 5630, order_currency: "EUR" }), "paid the wrong amount"],
+  ] as const)("%s about a Stripe payment suggests the refund command with the order number and the payment", (kind, detail, note) => {
+    const words = describeAttention(row({ kind, detail, provider: "stripe", provider_ref: "pi_3QxSecond" }));
+    expect(words.action).toMatch(new RegExp(`; to refund it: npm run ops -- refund 1042 --payment pi_3QxSecond --note "${note}"$`));
+    // Without an order number the command takes the order's id.
+    const byId = describeAttention(row({ kind, detail, provider: "stripe", provider_ref: "pi_3QxSecond", order_number: null }));
+    expect(byId.action).toContain("npm run ops -- refund 6f1c1f0e-3b9a-4c1d-9a53-0d5e0f6b1042 --payment pi_3QxSecond");
+  });
+
+  it.each(["refund_required", "paid_twice", "amount_mismatch"] as const)(
+    "%s suggests no refund command for what the command cannot refund: a generic payment, a Checkout Session, an id unsafe to paste",
+    (kind) => {
+      for (const over of [
+        { provider: "generic", provider_ref: "pay_123" },
+        { provider: "generic", provider_ref: null },
+        { provider: "stripe", provider_ref: "cs_test_a1b2c3" },
+        { provider: "stripe", provider_ref: null },
+        { provider: "stripe", provider_ref: "pi_123; rm -rf ~" },
+      ]) {
+        const words = describeAttention(row({ kind, detail: null, ...over }));
+        expect(words.action, JSON.stringify(over)).not.toContain("npm run ops -- refund");
+      }
+    },
+  );
+
   it("an invoice that failed on its address says which column of which order to correct", () => {
     const words = describeAttention(
       row({

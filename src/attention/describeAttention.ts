@@ -61,6 +61,24 @@ function paymentRef(row: AttentionRow): string {
   return row.provider === "stripe" ? `Stripe payment ${row.provider_ref}` : `payment ${row.provider_ref}`;
 }
 
+/** A Stripe payment intent id: safe to paste into a shell as it is. */
+const PAYMENT_INTENT = /^pi_[A-Za-z0-9_]{1,250}$/;
+
+/**
+ * "; to refund it: npm run ops -- refund 1042 --payment pi_... --note ..." for an item about a
+ * Stripe payment intent, which `npm run ops -- refund` can refund through Stripe's API; "" for
+ * any other payment (the generic webhook's, or a Checkout Session without its intent), whose
+ * refund happens in the provider's own place. Offered whatever the Worker's settings: the key
+ * the command uses is on the operator's machine, which the Worker cannot see, and the command
+ * itself says what to set when it has none. The payment is named so the command refunds
+ * exactly the payment the item is about, also when the order has another one.
+ */
+function refundCommand(row: AttentionRow, note: string): string {
+  const order = row.order_number ?? row.order_id;
+  if (row.provider !== "stripe" || !row.provider_ref || !PAYMENT_INTENT.test(row.provider_ref) || order === null) return "";
+  return `; to refund it: npm run ops -- refund ${order} --payment ${row.provider_ref} --note "${note}"`;
+}
+
 /**
  * A data_error in the shop's words. The reason is what the database refused (a trigger of
  * migration 0002, a UNIQUE index, a CHECK), recorded by src/orders/applyPayment.ts: each
@@ -129,7 +147,7 @@ export function describeAttention(row: AttentionRow): { happened: string; action
     case "refund_required":
       return {
         happened: `a payment arrived for ${order} after it had been cancelled${where}`,
-        action: `refund ${total} to ${customer}, ${order}: the order was cancelled when the payment arrived`,
+        action: `refund ${total} to ${customer}, ${order}: the order was cancelled when the payment arrived${refundCommand(row, "paid after the order was cancelled")}`,
       };
     case "insufficient_stock": {
       const short = Array.isArray(detail)
@@ -154,7 +172,7 @@ export function describeAttention(row: AttentionRow): { happened: string; action
       const d = (detail ?? {}) as { confirmed_by?: string };
       return {
         happened: `${order} was paid a second time${where}; it was already paid${d.confirmed_by ? ` by payment ${d.confirmed_by}` : " through the generic webhook"}`,
-        action: `refund the second payment${row.provider_ref ? ` ${row.provider_ref}` : ""} (${total}) to ${customer}, ${order}: it was already paid`,
+        action: `refund the second payment${row.provider_ref ? ` ${row.provider_ref}` : ""} (${total}) to ${customer}, ${order}: it was already paid${refundCommand(row, "paid twice")}`,
       };
     }
     case "not_found":
@@ -172,7 +190,7 @@ export function describeAttention(row: AttentionRow): { happened: string; action
         action:
           `refund ${paid} to ${customer} and ask for a new payment of the right amount; or, if the lower price ` +
           `was agreed, correct ${order}'s lines to what was paid and have the provider resend the payment ` +
-          `(Stripe: "Resend" on the event), which then confirms it`,
+          `(Stripe: "Resend" on the event), which then confirms it${refundCommand(row, "paid the wrong amount")}`,
       };
     }
     case "unmatched_payment": {

@@ -203,7 +203,10 @@ describe("npm run ops", () => {
     expect(rows.map((r) => r.kind)).toEqual(["not_ready", "invoice_failed", "refund_required"]);
     const refund = itemOf(rows, "refund_required");
     expect(refund).toMatchObject({ order_number: 1042, customer_email: "ada@example.com", amount: "56.30 EUR", resolved_at: null });
-    expect(refund.action).toBe("refund 56.30 EUR to ada@example.com, order 1042: the order was cancelled when the payment arrived");
+    expect(refund.action).toBe(
+      'refund 56.30 EUR to ada@example.com, order 1042: the order was cancelled when the payment arrived; ' +
+        'to refund it: npm run ops -- refund 1042 --payment pi_3QxRefund1042 --note "paid after the order was cancelled"',
+    );
   }, TEST_TIMEOUT_MS);
 
   it("resolve records who and why; a second resolve of the same item changes nothing and exits 1", async () => {

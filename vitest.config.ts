@@ -75,6 +75,9 @@ export default defineConfig(async () => {
             // Every email goes to the fake Postmark of test/support/fakePostmark.ts.
             POSTMARK_SERVER_TOKEN: "fake-postmark-server-token",
             POSTMARK_API_URL: "http://postmark.fake.test",
+            // Stripe's API is the fake of test/support/fakeStripe.ts (an obviously fake key).
+            STRIPE_SECRET_KEY: "sk_test_FAKE_not_a_real_key_0000000000",
+            STRIPE_API_URL: "http://stripe.fake.test",
             INVOICE_FROM_EMAIL: "invoices@shop.example",
             SELLER_NAME: "Example Coffee GmbH",
             SELLER_ADDRESS: "Kaffeestraße 1|10115 Berlin|Germany",

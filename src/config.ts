@@ -150,6 +150,49 @@ export const readStripeConfig = memoise((env): { secrets: string[]; problems: st
   parseStripeSecrets(typeof env.STRIPE_WEBHOOK_SECRET === "string" ? env.STRIPE_WEBHOOK_SECRET : undefined),
 );
 
+// ---- Stripe's API: Checkout Sessions from orders, reconciliation, refunds -----------------
+
+/**
+ * A secret key (sk_live_/sk_test_) or a restricted key (rk_live_/rk_test_). A publishable key
+ * (pk_...) or an endpoint secret (whsec_...) pasted here is refused by name: Stripe would
+ * answer every call 401 and the operator would be left guessing.
+ */
+const STRIPE_KEY = /^(?:sk|rk)_(?:live|test)_[A-Za-z0-9_]{8,}$/;
+
+const StripeApiSchema = z.object({
+  STRIPE_SECRET_KEY: text().refine((v) => v === undefined || STRIPE_KEY.test(v), {
+    message:
+      "STRIPE_SECRET_KEY must be a secret key (sk_live_..., sk_test_...) or a restricted key (rk_live_..., rk_test_...) " +
+      "from the Stripe dashboard's API keys page, not a publishable key or a webhook signing secret",
+  }),
+  STRIPE_API_URL: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === "" ? "https://api.stripe.com" : v.trim()))
+    .pipe(z.url({ protocol: /^https?$/, error: "STRIPE_API_URL must be an http(s) URL" }))
+    .refine((url) => new URL(url).protocol === "https:" || isLocalOrTestHost(new URL(url).hostname), {
+      message: "STRIPE_API_URL must be https:// (the secret key travels in a header); http:// only for a local fake",
+    })
+    .refine((url) => ["", "/"].includes(new URL(url).pathname) && new URL(url).search === "", {
+      message: "STRIPE_API_URL is the API's origin only (https://api.stripe.com): the client adds /v1/...",
+    }),
+});
+
+export interface StripeApiConfig {
+  /** Unset: no Checkout Session is created and nothing is reconciled; everything else works as before. */
+  secretKey: string | undefined;
+  apiUrl: string;
+}
+
+/**
+ * STRIPE_SECRET_KEY and STRIPE_API_URL: read only by what calls Stripe (the order API when a
+ * request asks for Checkout, the reconciliation job), so a wrong value stops only those.
+ */
+export const readStripeApiConfig = memoise((env): StripeApiConfig => {
+  const c = parseOrThrow(StripeApiSchema, env);
+  return { secretKey: c.STRIPE_SECRET_KEY, apiUrl: c.STRIPE_API_URL };
+});
+
 // ---- The invoice consumer ------------------------------------------------------------
 
 const MailSchema = z

@@ -7,4 +7,5 @@
 await import("../../src/jobs/consumeQueue");
 await import("../../src/jobs/runScheduledWork");
 await import("../../src/providers/stripe/verifyStripeEvent");
+await import("../../src/providers/stripe/stripeApi");
 export {};

@@ -1,5 +1,5 @@
 // Runs before every test file: the real migrations into this file's fresh local D1, the fake
-// Postmark HTTP API in place of the network, and quiet logs.
+// Postmark and Stripe HTTP APIs in place of the network, and quiet logs.
 //
 // Quiet logs: the Worker logs JSON lines through console (src/observability/log.ts), and tests
 // that provoke errors on purpose would print error-level lines in a passing run. Every test's
@@ -10,6 +10,7 @@ import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach } from "vitest";
 import "./fakePostmark";
+import "./fakeStripe";
 
 await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
 

@@ -123,7 +123,7 @@ export async function refundOrder({ orderNumber, uuid, amount, payment: paymentR
 
   const idempotencyKey = refundIdempotencyKey({ paymentIntent: ref, amountCents, note });
   const repeat = `npm run ops -- refund ${order.order_number ?? order.id} --payment ${ref} --amount ${amountText(amountCents, currency, worker)} --note ${shellQuote(note)}${remote}`;
-  const stripe = createStripeClient(settings);
+  const stripe = await createStripeClient(settings);
   let refund;
   try {
     refund = await stripe.refunds.create(

@@ -6,9 +6,10 @@
 // and the command works on the local database, .dev.vars (DEV_VARS_PATH), the local Worker's
 // own secrets. Never .dev.vars for --remote: that file holds a local (test mode) key, and the
 // deployed Worker's secret cannot be read back. STRIPE_API_URL is taken from the same place
-// as the key, so a key is never sent to an address that was set for another one, and it
-// follows the Worker's rule for POSTMARK_API_URL: https://, or http:// only for loopback and
-// `.test` hosts (src/http/localHosts.ts, imported, not copied).
+// as the key, so a key is never sent to an address that was set for another one. Both are
+// judged by the Worker's own src/config.ts (readStripeApiConfig, imported, not copied): a
+// secret or restricted key, and https:// except loopback and `.test` hosts. The client's
+// options are the Worker's too (src/providers/stripe/stripeApiOptions.ts).
 //
 // The key is a secret: no message here contains it, and Stripe's own texts are passed
 // through `withoutKey` before they are shown (Stripe's 401 echoes a masked key).
@@ -16,7 +17,6 @@ import Stripe from "stripe";
 import { devVarsName, readDevVars } from "../devVars.mjs";
 import { importTs } from "../importTs.mjs";
 
-const STRIPE_API = "https://api.stripe.com";
 /** The client retries 409, 5xx and lost connections with the same Idempotency-Key, so a retry cannot refund twice. */
 const MAX_NETWORK_RETRIES = 2;
 const TIMEOUT_MS = 30_000;
@@ -25,64 +25,46 @@ const TIMEOUT_MS = 30_000;
 export class StripeSettingsError extends Error {}
 
 /**
- * { key, apiUrl, source } for `target`, or throws StripeSettingsError. `source` names where
- * the key was found ("the environment", ".dev.vars"), never the key.
+ * { key, apiUrl (a URL), source } for `target`, or throws StripeSettingsError. `source` names
+ * where the key was found ("the environment", ".dev.vars"), never the key.
  */
 export async function readStripeSettings(target) {
   let vars = process.env;
   let source = "the environment";
-  if (!vars.STRIPE_SECRET_KEY) {
+  if (!vars.STRIPE_SECRET_KEY?.trim()) {
     if (target.remote) {
       throw new StripeSettingsError(
-        "STRIPE_SECRET_KEY is not set: for --remote, set it in your environment to the live (or restricted) key with Refunds write, " +
+        "STRIPE_SECRET_KEY is not set: for --remote, set it in your environment to the live secret key or a restricted key with Refunds write, " +
           'e.g. STRIPE_SECRET_KEY="$(cat ~/stripe-refunds.key)" npm run ops -- refund ... (.dev.vars holds the local key only). Nothing was refunded.',
       );
     }
     vars = readDevVars();
     source = devVarsName();
-    if (!vars.STRIPE_SECRET_KEY) {
+    if (!vars.STRIPE_SECRET_KEY?.trim()) {
       throw new StripeSettingsError(
         `STRIPE_SECRET_KEY is set neither in the environment nor in ${source}: add a test key with Refunds write ` +
           `(a line STRIPE_SECRET_KEY=sk_test_... or rk_test_...) to ${source}, or set it in the environment. Nothing was refunded.`,
       );
     }
   }
-  const key = vars.STRIPE_SECRET_KEY.trim();
-  if (/^pk_/.test(key)) {
-    throw new StripeSettingsError(`STRIPE_SECRET_KEY in ${source} is a publishable key (pk_...), which cannot refund: use a secret key (sk_...) or a restricted key (rk_...) with Refunds write. Nothing was refunded.`);
-  }
-  if (!/^(?:sk|rk)_[A-Za-z0-9_]{8,}$/.test(key)) {
-    throw new StripeSettingsError(`STRIPE_SECRET_KEY in ${source} is not a Stripe secret key (sk_... or a restricted rk_...): check that line. Nothing was refunded.`);
-  }
-  const apiUrl = await checkApiUrl(vars.STRIPE_API_URL, source);
-  return { key, apiUrl, source };
-}
-
-async function checkApiUrl(value, source) {
-  if (value === undefined || value.trim() === "") return new URL(STRIPE_API);
-  let url;
+  const config = await importTs("src/config.ts");
+  let parsed;
   try {
-    url = new URL(value.trim());
-  } catch {
-    throw new StripeSettingsError(`STRIPE_API_URL in ${source} is not a URL: remove it to use Stripe's own API. Nothing was refunded.`);
+    parsed = config.readStripeApiConfig({ STRIPE_SECRET_KEY: vars.STRIPE_SECRET_KEY, STRIPE_API_URL: vars.STRIPE_API_URL });
+  } catch (error) {
+    // ConfigError names the variable and the rule, never the value.
+    if (error?.name !== "ConfigError") throw error;
+    // Its "NAME: NAME must ..." reads better without the path.
+    throw new StripeSettingsError(`${error.message.replace(/\b(STRIPE_\w+): (?=\1 )/g, "")} (in ${source}). Nothing was refunded.`);
   }
-  const { isLocalOrTestHost } = await importTs("src/http/localHosts.ts");
-  if (url.protocol === "https:") return url;
-  if (url.protocol === "http:" && isLocalOrTestHost(url.hostname)) return url;
-  throw new StripeSettingsError(
-    `STRIPE_API_URL in ${source} must be https:// (the key travels in a header); http:// only for a local fake on loopback or a .test host. Nothing was refunded.`,
-  );
+  return { key: parsed.secretKey, apiUrl: new URL(parsed.apiUrl), source };
 }
 
-/** The official client, pointed at `apiUrl` (a local fake in tests), without telemetry. */
-export function createStripeClient({ key, apiUrl }) {
-  const protocol = apiUrl.protocol === "http:" ? "http" : "https";
+/** The official client with the Worker's options, pointed at `apiUrl` (a local fake in tests), without telemetry. */
+export async function createStripeClient({ key, apiUrl }) {
+  const { stripeClientOptions } = await importTs("src/providers/stripe/stripeApiOptions.ts");
   return new Stripe(key, {
-    host: apiUrl.hostname.replace(/^\[(.*)\]$/, "$1"),
-    port: apiUrl.port ? Number(apiUrl.port) : protocol === "http" ? 80 : 443,
-    protocol,
-    maxNetworkRetries: MAX_NETWORK_RETRIES,
-    timeout: TIMEOUT_MS,
+    ...stripeClientOptions(apiUrl.href, { maxNetworkRetries: MAX_NETWORK_RETRIES, timeoutMs: TIMEOUT_MS }),
     telemetry: false,
   });
 }

@@ -26,12 +26,13 @@ const TWICE_ORDER = "5a0c1f0e-3b9a-4c1d-9a53-0d5e0f6b3004";
 const GENERIC_ORDER = "5a0c1f0e-3b9a-4c1d-9a53-0d5e0f6b3005";
 const ERROR_ORDER = "5a0c1f0e-3b9a-4c1d-9a53-0d5e0f6b3006";
 const SESSION_ORDER = "5a0c1f0e-3b9a-4c1d-9a53-0d5e0f6b3007";
+const USD_ORDER = "5a0c1f0e-3b9a-4c1d-9a53-0d5e0f6b3008";
 
 let tempDir: string;
 let persistTo: string;
 let fake: FakeStripeServer;
 /** The payment intents the fake's customer paid, by name. */
-const pi: Record<"eur" | "part" | "jpy" | "first" | "second" | "error", string> = { eur: "", part: "", jpy: "", first: "", second: "", error: "" };
+const pi: Record<"eur" | "part" | "jpy" | "first" | "second" | "error" | "usd", string> = { eur: "", part: "", jpy: "", first: "", second: "", error: "", usd: "" };
 
 /** A paid payment at the fake: a session as the storefront makes it, paid by the customer. */
 async function paidIntent(stripe: Stripe, orderId: string, amount: number, currency: string): Promise<string> {
@@ -60,10 +61,11 @@ INSERT INTO orders (id, order_number, status, customer_email, customer_name, cur
   ${order(TWICE_ORDER, 3004, "CONFIRMED", "EUR", "alan@example.com")},
   ${order(GENERIC_ORDER, 3005, "CONFIRMED", "EUR", "edsger@example.com")},
   ${order(ERROR_ORDER, 3006, "CONFIRMED", "EUR", "barbara@example.com")},
-  ${order(SESSION_ORDER, 3007, "CONFIRMED", "EUR", "donald@example.com")};
+  ${order(SESSION_ORDER, 3007, "CONFIRMED", "EUR", "donald@example.com")},
+  ${order(USD_ORDER, 3008, "AWAITING_PAYMENT", "EUR", "frances@example.com")};
 INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents) VALUES
   ('${EUR_ORDER}', 1, 2, 2815), ('${PART_ORDER}', 1, 2, 2815), ('${JPY_ORDER}', 2, 1, 5000), ('${TWICE_ORDER}', 1, 2, 2815),
-  ('${GENERIC_ORDER}', 1, 2, 2815), ('${ERROR_ORDER}', 1, 2, 2815), ('${SESSION_ORDER}', 1, 2, 2815);
+  ('${GENERIC_ORDER}', 1, 2, 2815), ('${ERROR_ORDER}', 1, 2, 2815), ('${SESSION_ORDER}', 1, 2, 2815), ('${USD_ORDER}', 1, 2, 2815);
 INSERT INTO payments (order_id, provider, provider_ref, status, amount_cents, currency, refunded_cents, confirmed_order, created_at, updated_at) VALUES
   ${payment(EUR_ORDER, "stripe", pi.eur, 5630, "EUR", 0, 1, now - 3_600_000)},
   ${payment(PART_ORDER, "stripe", pi.part, 5630, "EUR", 1000, 1, now - 3_600_000)},
@@ -72,7 +74,8 @@ INSERT INTO payments (order_id, provider, provider_ref, status, amount_cents, cu
   ${payment(TWICE_ORDER, "stripe", pi.second, 5630, "EUR", 0, 0, now - 1_800_000)},
   ${payment(GENERIC_ORDER, "generic", "pay_generic_3005", 5630, "EUR", 0, 1, now - 3_600_000)},
   ${payment(ERROR_ORDER, "stripe", pi.error, 5630, "EUR", 0, 1, now - 3_600_000)},
-  ${payment(SESSION_ORDER, "stripe", "cs_test_only_a_session_3007", 5630, "EUR", 0, 1, now - 3_600_000)};
+  ${payment(SESSION_ORDER, "stripe", "cs_test_only_a_session_3007", 5630, "EUR", 0, 1, now - 3_600_000)},
+  ${payment(USD_ORDER, "stripe", pi.usd, 5000, "USD", 0, 0, now - 3_600_000)};
 INSERT INTO refunds (provider, refund_ref, payment_ref, amount_cents, currency, status, created_at, updated_at) VALUES
   ('stripe', 're_test_done_3002', '${pi.part}', 1000, 'EUR', 'succeeded', ${now - 1_800_000}, ${now - 1_800_000}),
   ('stripe', 're_test_pending_3002', '${pi.part}', 630, 'EUR', 'pending', ${now - 900_000}, ${now - 900_000});
@@ -114,6 +117,8 @@ beforeAll(async () => {
   pi.first = await paidIntent(stripe, TWICE_ORDER, 5630, "eur");
   pi.second = await paidIntent(stripe, TWICE_ORDER, 5630, "eur");
   pi.error = await paidIntent(stripe, ERROR_ORDER, 5630, "eur");
+  // amount_mismatch: the EUR order was paid in dollars.
+  pi.usd = await paidIntent(stripe, USD_ORDER, 5000, "usd");
   const seed = await loadSeedScript();
   seed.migrateLocal({ persistTo });
   await runWrangler(["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--command", fixtureSql()]);
@@ -209,6 +214,17 @@ describe("npm run ops -- refund", () => {
     expect(refundPosts().map((r) => r.form.amount)).toEqual(["1500"]);
     expect(run.stdout).toContain("of 1,500 JPY for order 3003");
     expect(run.stdout).toContain("No credit note: the order has no invoice.");
+  });
+
+  it("a payment in another currency than the order's (amount_mismatch) is refunded in the payment's currency", async () => {
+    const refused = await ops(["refund", "3008", "--amount", "60", "--note", "wrong currency"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`ops: 60.00 USD is more than what is left to refund of Stripe payment ${pi.usd}: 50.00 USD (paid 50.00 USD, refunded 0.00 USD)`);
+    const run = await ops(["refund", "3008", "--note", "wrong currency"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`of 50.00 USD for order 3008 (Stripe payment ${pi.usd})`);
+    expect(refundPosts().map((r) => r.form.amount)).toEqual(["5000"]);
+    expect(fake.refundsOf(pi.usd)).toMatchObject([{ amount: 5000, currency: "usd" }]);
   });
 
   it("an order paid twice: the payment that did not confirm it, by default; --payment chooses the other", async () => {

@@ -34,7 +34,9 @@ import { sqlInteger, sqlString } from "../sqlLiteral.mjs";
 import { colour } from "../terminalTable.mjs";
 import { terminalText as shown } from "../terminalText.mjs";
 import { utcTime } from "../timeWords.mjs";
-import { StripeSettingsError, createStripeClient, explainStripeError, readStripeSettings, withoutKey } from "./stripeClient.mjs";
+import { StripeSettingsError, createStripeClient, explainStripeError, readStripeSettings } from "./stripeClient.mjs";
+
+const PAYMENT_INTENT = /^pi_[A-Za-z0-9_]{1,250}$/;
 
 /** Stripe's idempotency keys live at least this long; documented in the help and the README. */
 export const IDEMPOTENCY_KEY_HOURS = 24;
@@ -165,7 +167,7 @@ export async function refundOrder({ orderNumber, uuid, amount, payment: paymentR
     });
     return 0;
   }
-  const what = `refund ${shown(withoutKey(refund.id))} of ${money(refund.amount, refundedCurrency)}`;
+  const what = `refund ${shown(refund.id)} of ${money(refund.amount, refundedCurrency)}`;
   if (replayed) {
     ctx.print(
       `${colour.yellow("Already done:")} Stripe had this command already (same payment, amount and note, within ${IDEMPOTENCY_KEY_HOURS} hours) ` +

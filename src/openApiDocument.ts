@@ -117,6 +117,10 @@ const OrderAnswerSchema = z
     refunded_cents: z.number().int().meta({ description: "Refunded of the confirming payment, in the currency's minor unit." }),
     disputed: z.boolean().meta({ description: "A dispute (chargeback) of one of its payments is open." }),
     payments: z.array(OrderPaymentAnswerSchema),
+    checkout_url: z
+      .string()
+      .optional()
+      .meta({ description: "Only in the answer to a create with `checkout`: the Stripe Checkout Session's page; send the customer there." }),
   })
   .meta({ title: "Order" });
 
@@ -148,7 +152,9 @@ function orderOperations() {
     description:
       "Writes the order and its lines, priced from `products` (a price sent is ignored), and reserves every line in " +
       "one atomic batch: all lines or none. The order is AWAITING_PAYMENT until `reserved_until` (RESERVATION_MINUTES, " +
-      "default 30), then the expiry job cancels it and releases its stock.",
+      "default 30), then the expiry job cancels it and releases its stock. With `checkout` (and STRIPE_SECRET_KEY set) " +
+      "it also creates a Stripe Checkout Session for the order's lines, open until `reserved_until` (then at least 31 " +
+      "minutes away), and answers its `checkout_url`.",
     security,
     parameters: [
       {
@@ -173,6 +179,12 @@ function orderOperations() {
       "413": json(ErrorSchema, "Body too large."),
       "415": json(ErrorSchema, "Not application/json."),
       "422": json(ErrorSchema, "The Idempotency-Key already created a different order (`order_id` names it)."),
+      "502": json(
+        ErrorSchema,
+        "With `checkout`: Stripe did not create the Checkout Session (`error` carries Stripe's message; `details`: " +
+          "stripe_status, stripe_type, stripe_code, stripe_param). The order was cancelled and its stock released, " +
+          "and the Idempotency-Key forgotten: retry with the same key to start over.",
+      ),
     },
   };
   const checkout = {

@@ -7,6 +7,8 @@ import { z } from "zod";
 import { CreateOrderSchema } from "../src/orders/orderRequest";
 import { createOrder, createProduct, deliverWithEnv, pay } from "./support/shop";
 import { callOrders, newOrder, orderRequest } from "./support/orders";
+import { STRIPE_ERRORS } from "./support/fakeStripeApi";
+import { stripeApi } from "./support/fakeStripe";
 
 let doc: any;
 beforeAll(async () => {
@@ -52,6 +54,14 @@ describe("the OpenAPI document of the order API", () => {
     await expectDocumented(await callOrders("POST", "", newOrder([{ product_id: p, quantity: 1 }]), { key: null }), "post", create);
     await expectDocumented(await deliverWithEnv({ SHOP_API_KEY: "" } as Partial<Env>, orderRequest("POST", "", newOrder([]))), "post", create);
     await expectDocumented(await deliverWithEnv({ SHOP_CURRENCY: "x" } as Partial<Env>, orderRequest("POST", "", newOrder([{ product_id: p, quantity: 1 }]))), "post", create);
+    // With a Stripe Checkout Session (issue 18), and Stripe refusing it: a product of their own,
+    // so the stock count at the end is about the orders above.
+    const stripeCheckout = { provider: "stripe", success_url: "https://shop.example/thanks", cancel_url: "https://shop.example/cart" };
+    const other = await createProduct({ stock: 5, priceCents: 500 });
+    const withSession = await expectDocumented(await callOrders("POST", "", newOrder([{ product_id: other, quantity: 1 }], { checkout: stripeCheckout })), "post", create);
+    expect(withSession.checkout_url).toMatch(/^https:\/\/checkout\.stripe\.com\//);
+    stripeApi.answerNext(STRIPE_ERRORS.invalidRequest("Not a valid URL", "success_url", "url_invalid"));
+    await expectDocumented(await callOrders("POST", "", newOrder([{ product_id: other, quantity: 1 }], { checkout: stripeCheckout })), "post", create);
 
     const read = "/api/orders/{order_id}";
     await expectDocumented(await callOrders("GET", `/${ok.order_id}`), "get", read);

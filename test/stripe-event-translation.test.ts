@@ -26,6 +26,7 @@ describe("translating Stripe events", () => {
       amount: { cents: 4998, currency: "EUR" },
       deliveryId: event.id,
       providerRef: "pi_test_123",
+      sessionRef: event.data.object.id,
       eventType: "checkout.session.completed",
     });
   });
@@ -53,6 +54,7 @@ describe("translating Stripe events", () => {
       orderId: ORDER,
       deliveryId: event.id,
       providerRef: "pi_test_sepa",
+      sessionRef: event.data.object.id,
       eventType: "checkout.session.completed",
       amount: { cents: 4998, currency: "EUR" },
     });
@@ -76,6 +78,7 @@ describe("translating Stripe events", () => {
       amount: { cents: 1250, currency: "USD" },
       deliveryId: event.id,
       providerRef: "pi_test_late",
+      sessionRef: event.data.object.id,
       eventType: "checkout.session.async_payment_succeeded",
     });
   });
@@ -99,6 +102,7 @@ describe("translating Stripe events", () => {
       amount: { cents: 4998, currency: "EUR" },
       deliveryId: event.id,
       providerRef: "pi_test_ok",
+      sessionRef: null,
       eventType: "payment_intent.succeeded",
     });
   });
@@ -111,6 +115,7 @@ describe("translating Stripe events", () => {
       amount: { cents: 4998, currency: "EUR" },
       deliveryId: event.id,
       providerRef: "pi_test_declined",
+      sessionRef: null,
       eventType: "payment_intent.payment_failed",
     });
   });

@@ -40,6 +40,12 @@ export const ATTENTION_KINDS = {
    * loss stays saying the money is gone.
    */
   dispute: { source: "ledger", key: "dispute", settledByConfirmation: false },
+  /**
+   * The reconciliation job (src/payments/reconcileCheckoutSessions.ts) could not reach Stripe, or
+   * Stripe refused our key: one item for the outage, however many sessions wait. Settled when
+   * Stripe answers the job again.
+   */
+  stripe_unreachable: { source: "reconciliation", key: "stripe", settledByConfirmation: false },
   /** The invoice email ended FAILED. Settled when a resend reaches SENT. */
   invoice_failed: { source: "invoice", key: "invoice", settledByConfirmation: false },
   /** The invoice email is still PENDING an hour after it went into the outbox. Settled by SENT or FAILED. */

@@ -237,6 +237,22 @@ export function describeAttention(row: AttentionRow): { happened: string; action
           ` with the order's evidence; hold the shipment of ${order} if it has not left`,
       };
     }
+    case "stripe_unreachable": {
+      const d = (detail ?? {}) as { status?: number | null; message?: string; sessions_due?: number };
+      const said = `${d.message ?? "no answer"}${typeof d.status === "number" ? ` (HTTP ${d.status})` : " (no answer)"}`;
+      const action =
+        d.status === 401
+          ? "Stripe refused STRIPE_SECRET_KEY (rolled or revoked in the dashboard): set the current key with `npx wrangler secret put STRIPE_SECRET_KEY`"
+          : d.status === 403
+            ? "the restricted key lacks a permission: give it Checkout Sessions read and write in the Stripe dashboard (Developers, API keys)"
+            : "nothing, unless it lasts: Stripe is down or rate-limiting (https://status.stripe.com); the job asks again every minute";
+      return {
+        happened:
+          `the reconciliation job could not ask Stripe about Checkout Sessions: ${said}; paid sessions whose webhook ` +
+          `was lost are not confirmed meanwhile${typeof d.sessions_due === "number" ? ` (${d.sessions_due} waiting)` : ""}`,
+        action: `${action}; this item settles itself when Stripe answers again`,
+      };
+    }
     case "invoice_failed": {
       const error = typeof detail === "string" ? detail : null;
       return {

@@ -336,11 +336,34 @@ export const payments = sqliteTable(
     refundedCents: integer("refunded_cents").notNull().default(0),
     /** 1 for the payment that confirmed order_id: the one whose full refund cancels the order. */
     confirmedOrder: integer("confirmed_order").notNull().default(0),
+    /**
+     * The Stripe Checkout Session this service created for the payment (cs_...), kept after
+     * provider_ref becomes the session's payment intent (src/orders/checkoutSession.ts): what
+     * reconciliation asks Stripe about. NULL for payments we only heard of through a webhook.
+     */
+    checkoutSessionRef: text("checkout_session_ref"),
+    /** The session's payment page, answered again on a replay of the order's creation. */
+    checkoutUrl: text("checkout_url"),
+    /**
+     * Unix ms until which the session can still be paid, while the customer has not finished it.
+     * Such a session holds nothing beyond the order's reservation (which lasts at least as long);
+     * NULL once the session completed, when a delayed payment under way holds the order as any does.
+     */
+    checkoutExpiresAt: integer("checkout_expires_at"),
+    /** Reconciliation (src/payments/reconcileCheckoutSessions.ts): its next check is due then (unix ms). */
+    reconcileAfter: integer("reconcile_after"),
+    reconcileAttempts: integer("reconcile_attempts").notNull().default(0),
     createdAt: integer("created_at").notNull().default(nowMs),
     updatedAt: integer("updated_at").notNull().default(nowMs),
   },
   (t) => [
     uniqueIndex("payments_provider_ref_unique").on(t.provider, t.providerRef),
+    // One ledger row per session we created (the webhook finds it by the session's id).
+    uniqueIndex("payments_checkout_session_unique").on(t.checkoutSessionRef).where(sql`${t.checkoutSessionRef} IS NOT NULL`),
+    // Reconciliation's query: undecided sessions in due order.
+    index("payments_reconcile_due_idx")
+      .on(t.reconcileAfter)
+      .where(sql`${t.status} = 'pending' AND ${t.checkoutSessionRef} IS NOT NULL`),
     index("payments_order_id_idx").on(t.orderId),
     // At most one payment confirms an order.
     uniqueIndex("payments_confirming_order_unique").on(t.orderId).where(sql`${t.confirmedOrder} = 1`),

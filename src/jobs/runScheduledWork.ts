@@ -1,4 +1,5 @@
-// The Worker's scheduled() handler (cron "* * * * *"): expire reservations, sweep the
+// The Worker's scheduled() handler (cron "* * * * *"): expire reservations, ask Stripe about
+// Checkout Sessions whose webhook has not come (reconcileCheckoutSessions), sweep the
 // outbox (invoices and credit notes), raise attention items for stuck ones, enqueue due operator
 // alerts and prune old audit rows and Idempotency-Keys. Each job runs even if another fails, and each parses only its own
 // settings, so a wrong setting (even LOG_LEVEL) stops at most the job that uses it; a
@@ -12,6 +13,7 @@ import { sweepOutbox } from "../documents/sweepOutbox";
 import { createLogger, errorMessage } from "../observability/log";
 import { expireReservations } from "../orders/expireReservations";
 import { pruneIdempotencyKeys } from "../orders/pruneIdempotencyKeys";
+import { reconcileCheckoutSessions } from "../payments/reconcileCheckoutSessions";
 import { pruneWebhookEvents } from "../providers/pruneWebhookEvents";
 
 export async function runScheduledWork(controller: ScheduledController, env: Env): Promise<void> {
@@ -27,6 +29,14 @@ export async function runScheduledWork(controller: ScheduledController, env: Env
         if (cancelled.length > 0) {
           log.info("reservations_expired", { count: cancelled.length, order_numbers: cancelled.map((o) => o.order_number) });
         }
+      },
+    ],
+    [
+      // Never throws for what Stripe answers (an outage is one attention item): see the job.
+      "reconcile_checkout_sessions",
+      async () => {
+        const summary = await reconcileCheckoutSessions(env, now, log);
+        if (summary.checked > 0) log.info("checkout_sessions_checked", { count: summary.checked, outcomes: summary.outcomes });
       },
     ],
     [

@@ -11,7 +11,9 @@
 // A delayed payment under way holds the order (issue "Money after the first moment"): while
 // the ledger has a `pending` payment of the order that started less than
 // PENDING_PAYMENT_HOLD_DAYS ago, the order is not expired. Its success confirms the order;
-// its failure (or the hold running out) lets the next run expire it as usual.
+// its failure (or the hold running out) lets the next run expire it as usual. The pending row of
+// a Checkout Session this service created (src/orders/checkoutSession.ts) holds nothing until the
+// customer completes the session: the reservation is at least as long as the session is open.
 import { sql } from "drizzle-orm";
 import { rowsOf, runBatch } from "../db/client";
 
@@ -25,7 +27,10 @@ const expiredOrders = (now: number, limit: number, holdDays: number) => sql`
   WHERE o.status = 'AWAITING_PAYMENT' AND o.reserved_until IS NOT NULL AND o.reserved_until <= ${now}
     AND NOT EXISTS (
       SELECT 1 FROM payments pay
-      WHERE pay.order_id = o.id AND pay.status = 'pending' AND pay.created_at > ${now - holdDays * 86_400_000})
+      WHERE pay.order_id = o.id AND pay.status = 'pending' AND pay.created_at > ${now - holdDays * 86_400_000}
+        -- A Checkout Session still open is no payment under way: the customer has not paid or
+        -- chosen a delayed method yet, and the reservation already lasts as long as the session.
+        AND pay.checkout_expires_at IS NULL)
   ORDER BY o.reserved_until, o.id LIMIT ${limit}`;
 
 export async function expireReservations(

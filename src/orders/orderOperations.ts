@@ -2,9 +2,11 @@
 // (src/orders/http/orderRoutes.ts) and the service binding (src/orders/ordersEntrypoint.ts)
 // call these and hand back the same `{ status, body }`, so a storefront sees the same answers
 // whichever way it calls. Each validates its input, runs one transition and says what it did.
-import { readShopConfig } from "../config";
+import { readLogLevel, readShopConfig, readStripeApiConfig } from "../config";
+import { createLogger } from "../observability/log";
 import { describeIssues } from "../providers/generic/paymentPayload";
 import { cancelOrder } from "./cancelOrder";
+import { checkoutReservationMinutes, startCheckoutSession } from "./checkoutSession";
 import { normaliseUuid } from "./normaliseUuid";
 import { CreateOrderSchema, IDEMPOTENCY_KEY } from "./orderRequest";
 import { readOrder, toOrderBody, type OrderBody } from "./orderView";
@@ -18,8 +20,9 @@ export interface ErrorBody {
 }
 
 export interface OrderAnswer {
-  status: 200 | 201 | 400 | 404 | 409 | 422;
-  body: OrderBody | ErrorBody;
+  status: 200 | 201 | 400 | 404 | 409 | 422 | 502;
+  /** `checkout_url`: the Stripe Checkout Session of a create that asked for one. */
+  body: (OrderBody & { checkout_url?: string }) | ErrorBody;
   /** What happened, for the request's log line (created, replayed, insufficient_stock, ...). */
   outcome: string;
   /** A retry with an Idempotency-Key already used: the first order, nothing created. */
@@ -56,6 +59,17 @@ export async function createOrderOperation(env: Env, input: unknown, idempotency
   const parsed = CreateOrderSchema.safeParse(input);
   if (!parsed.success) return invalid("Invalid order", describeIssues(parsed.error));
   const request = parsed.data;
+  // Stripe's settings are read only when a request asks for Checkout: a wrong one stops only that.
+  const stripe = request.checkout ? readStripeApiConfig(env) : null;
+  const secretKey = stripe?.secretKey;
+  if (request.checkout && (stripe === null || secretKey === undefined)) {
+    return invalid(
+      "Stripe Checkout is not offered",
+      [{ field: "checkout", message: "this service has no STRIPE_SECRET_KEY: create the Checkout Session in the shop, or ask the operator to set the key" }],
+      "checkout_not_offered",
+    );
+  }
+  const minutes = request.checkout ? checkoutReservationMinutes(config.reservationMinutes) : config.reservationMinutes;
   const result = await createOrder(env.DB, {
     orderId: crypto.randomUUID(),
     customerEmail: request.customer_email,
@@ -63,15 +77,43 @@ export async function createOrderOperation(env: Env, input: unknown, idempotency
     currency: config.currency,
     lines: request.lines,
     now,
-    reservedUntil: now + config.reservationMinutes * 60_000,
+    reservedUntil: now + minutes * 60_000,
     idempotencyKey: key,
     requestHash: await sha256Hex(JSON.stringify(request)),
   });
   switch (result.outcome) {
     case "created":
-      return { status: 201, body: toOrderBody(result.order), outcome: "created" };
-    case "replayed":
-      return { status: 201, body: toOrderBody(result.order), outcome: "replayed", replayed: true };
+    case "replayed": {
+      const replayed = result.outcome === "replayed" ? { replayed: true } : {};
+      const order = toOrderBody(result.order);
+      // A replay of an order that has since been paid or cancelled is answered as it is now.
+      if (!request.checkout || secretKey === undefined || order.status !== "AWAITING_PAYMENT") {
+        return { status: 201, body: order, outcome: result.outcome, ...replayed };
+      }
+      const checkout = await startCheckoutSession(env.DB, { ...stripe!, secretKey }, order, request.checkout, key, now);
+      if (checkout.outcome === "stripe_failed") {
+        const { failure } = checkout;
+        createLogger(readLogLevel(env).level).error("checkout_session_failed", {
+          order_id: order.order_id,
+          stripe_status: failure.status,
+          stripe_type: failure.type,
+          stripe_code: failure.code,
+          stripe_message: failure.message,
+          action: failure.reachable ? "the shop's request: see stripe_message" : "Stripe or STRIPE_SECRET_KEY: see stripe_message",
+        });
+        return {
+          status: 502,
+          body: {
+            error: `Stripe did not create the Checkout Session: ${failure.message}`,
+            details: { stripe_status: failure.status, stripe_type: failure.type, stripe_code: failure.code, stripe_param: failure.param },
+            order_id: order.order_id,
+            order_status: checkout.order?.status ?? order.status,
+          },
+          outcome: "stripe_failed",
+        };
+      }
+      return { status: 201, body: { ...checkout.order, checkout_url: checkout.checkoutUrl }, outcome: result.outcome, ...replayed };
+    }
     case "idempotency_key_reused":
       return {
         status: 422,

@@ -29,6 +29,25 @@ export const OrderLineSchema = z
   })
   .meta({ title: "OrderLineRequest" });
 
+const checkoutUrl = (field: string) =>
+  z
+    .string({ error: `${field} is required: where Stripe sends the customer` })
+    .trim()
+    .max(2000, `${field} must be at most 2000 characters`)
+    .pipe(z.url({ protocol: /^https?$/, error: `${field} must be an http(s) URL` }));
+
+/** Ask for a Stripe Checkout Session too (issue 18): the answer then carries its `checkout_url`. */
+export const CheckoutRequestSchema = z
+  .object({
+    provider: z.literal("stripe", { error: 'checkout.provider must be "stripe" (the only provider this service creates sessions with)' }),
+    success_url: checkoutUrl("checkout.success_url").meta({
+      description: "Where Stripe sends the customer after paying; may contain Stripe's {CHECKOUT_SESSION_ID}.",
+      example: "https://shop.example/thanks",
+    }),
+    cancel_url: checkoutUrl("checkout.cancel_url").meta({ description: "Where Stripe sends a customer who goes back.", example: "https://shop.example/cart" }),
+  })
+  .meta({ title: "CheckoutRequest" });
+
 export const CreateOrderSchema = z
   .object({
     customer_email: z
@@ -52,6 +71,11 @@ export const CreateOrderSchema = z
       .min(1, "lines must hold at least one line")
       .max(MAX_ORDER_LINES, `lines must hold at most ${MAX_ORDER_LINES} lines`)
       .meta({ description: "The same product may appear on several lines; each line is priced from `products`." }),
+    checkout: CheckoutRequestSchema.optional().meta({
+      description:
+        "Also create a Stripe Checkout Session for the order (needs STRIPE_SECRET_KEY): the answer adds `checkout_url`. " +
+        "If Stripe refuses, the answer is 502 and the order is cancelled, its stock released.",
+    }),
   })
   .meta({ title: "CreateOrderRequest" });
 

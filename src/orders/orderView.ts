@@ -94,7 +94,9 @@ export function selectOrderView(orderId: SQL | SQL.Aliased | unknown, extraColum
           'status', pm.status, 'amount_cents', pm.amount_cents, 'currency', pm.currency,
           'refunded_cents', pm.refunded_cents, 'confirmed_order', json(CASE WHEN pm.confirmed_order = 1 THEN 'true' ELSE 'false' END),
           'dispute_status', (SELECT d.status FROM disputes d WHERE d.provider = pm.provider AND d.payment_ref = pm.provider_ref
-                             ORDER BY d.created_at DESC, d.id DESC LIMIT 1)) ORDER BY pm.id)
+                             ORDER BY d.created_at DESC, d.id DESC LIMIT 1),
+          -- Read by toOrderBody only (not answered): a Checkout Session the customer has not finished.
+          'open_session', json(CASE WHEN pm.checkout_expires_at IS NOT NULL THEN 'true' ELSE 'false' END)) ORDER BY pm.id)
        FROM payments pm WHERE pm.order_id = o.id) AS payments
       ${extraColumns}
     FROM orders o WHERE o.id = ${orderId}`;
@@ -110,10 +112,11 @@ const CLOSED_DISPUTES = new Set(["won", "lost", "warning_closed", "prevented"]);
  * that succeeded do, so a customer who paid is never told "unpaid". `status` says what became
  * of the order; this says what became of the money.
  */
-function paymentStatus(payments: OrderPayment[]): { status: PaymentSummaryStatus; refunded: number } {
+function paymentStatus(payments: (OrderPayment & { open_session: boolean })[]): { status: PaymentSummaryStatus; refunded: number } {
   const confirming = payments.find((p) => p.confirmed_order);
   const counted = confirming ? [confirming] : payments.filter((p) => p.status === "succeeded");
-  if (counted.length === 0) return { status: payments.some((p) => p.status === "pending") ? "pending" : "unpaid", refunded: 0 };
+  // A Checkout Session the customer has not finished is no payment under way yet: still unpaid.
+  if (counted.length === 0) return { status: payments.some((p) => p.status === "pending" && !p.open_session) ? "pending" : "unpaid", refunded: 0 };
   const refunded = counted.reduce((sum, p) => sum + p.refunded_cents, 0);
   const paid = counted.reduce((sum, p) => sum + (p.amount_cents ?? 0), 0);
   if (refunded === 0) return { status: "paid", refunded };
@@ -122,8 +125,9 @@ function paymentStatus(payments: OrderPayment[]): { status: PaymentSummaryStatus
 
 /** The answer's builder: the order, its lines, and what the payments ledger says of its money. */
 export function toOrderBody(row: OrderRow): OrderBody {
-  const payments = JSON.parse(row.payments) as OrderPayment[];
-  const summary = paymentStatus(payments);
+  const ledger = JSON.parse(row.payments) as (OrderPayment & { open_session: boolean })[];
+  const summary = paymentStatus(ledger);
+  const payments: OrderPayment[] = ledger.map(({ open_session: _open, ...payment }) => payment);
   return {
     order_id: row.id,
     order_number: row.order_number,

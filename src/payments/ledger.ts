@@ -8,6 +8,10 @@
 //   async_payment_failed), and a payment that succeeded never becomes anything else.
 // - what a later event does not say (an amount, the order) never erases what an earlier one did.
 // - confirmed_order only goes from 0 to 1 (and a partial UNIQUE index allows one per order).
+// - one row per Checkout Session we created: its row is keyed by the session (cs_...) until
+//   Stripe names the payment intent, then re-keyed to it (adoptCheckoutSession) in the batch
+//   that records the event, before the upsert, so the event advances that row and never adds a
+//   second one for the same money (which would read as paid_twice).
 import { sql, type SQL } from "drizzle-orm";
 
 /** The order of a payment's statuses; a status only replaces one of the same or a lower rank. */
@@ -27,3 +31,17 @@ export const upsertPayment = sql`
 
 /** The ledger's reference of a generic payment that names none: one anonymous payment per order. */
 export const anonymousRef = (orderId: SQL) => sql`('order:' || ${orderId})`;
+
+/**
+ * The row of a Checkout Session we created becomes the row of its payment intent, once an event
+ * (or reconciliation) names both: provider_ref is "the payment intent, else the session". The
+ * session is over as an open page (checkout_expires_at NULL): a delayed payment under way now
+ * holds the order like any other. Nothing happens for an event about no session of ours, or when
+ * the intent already has a row of its own (a payment_intent.* event came first): the session's
+ * row then stays as it is and reconciliation retires it.
+ */
+export const adoptCheckoutSession = (provider: unknown, providerRef: unknown, sessionRef: unknown, now: unknown) => sql`
+  UPDATE payments SET provider_ref = ${providerRef}, checkout_expires_at = NULL, updated_at = ${now}
+  WHERE checkout_session_ref = ${sessionRef} AND provider = ${provider} AND provider_ref = ${sessionRef}
+    AND ${providerRef} IS NOT NULL AND ${providerRef} != ${sessionRef}
+    AND NOT EXISTS (SELECT 1 FROM payments WHERE provider = ${provider} AND provider_ref = ${providerRef})`;

@@ -8,7 +8,7 @@ import { sql } from "drizzle-orm";
 import { raiseForEvent } from "../attention/attentionItems";
 import { compileBatch } from "../db/client";
 import type { PaymentStatus, WebhookOutcome } from "../db/schema";
-import { upsertPayment } from "../payments/ledger";
+import { adoptCheckoutSession, upsertPayment } from "../payments/ledger";
 
 export interface ProviderEvent {
   requestId: string;
@@ -16,6 +16,8 @@ export interface ProviderEvent {
   receivedAt: number;
   provider: "stripe";
   providerRef: string | null;
+  /** The Checkout Session the event is about (checkout.session.*), whose row we may have created. */
+  sessionRef?: string | null;
   orderId: string | null;
   /** What the event says of the payment: "paid", "failed", "pending", "canceled" or "ignored". */
   paymentStatus: string;
@@ -30,6 +32,7 @@ const ph = (name: string) => sql.placeholder(name);
 const storedOrder = sql`(SELECT id FROM orders WHERE id IN (${ph("orderId")}, upper(${ph("orderId")})))`;
 
 const record = compileBatch<string>([
+  adoptCheckoutSession(ph("provider"), ph("providerRef"), ph("sessionRef"), ph("receivedAt")),
   sql`
     INSERT INTO webhook_events
       (received_at, request_id, delivery_id, order_id, payment_status, order_status, outcome, http_status, detail,
@@ -55,6 +58,7 @@ export async function recordProviderEvent(d1: D1Database, event: ProviderEvent):
     receivedAt: event.receivedAt,
     provider: event.provider,
     providerRef: event.providerRef,
+    sessionRef: event.sessionRef ?? null,
     orderId: event.orderId,
     paymentStatus: event.paymentStatus,
     outcome: event.outcome,

@@ -12,7 +12,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildWorker, startupInputs, type Metafile } from "../../scripts/build/buildWorker.mjs";
 
-/** Packages and source folders that only a queue message or a Stripe delivery may load. */
+/** Packages and source folders that only a queue message, a Stripe call or delivery, or the cron may load. */
 const LOADED_ON_FIRST_USE = [
   /node_modules\/pdf-lib\//,
   /node_modules\/@pdf-lib\//,
@@ -23,6 +23,9 @@ const LOADED_ON_FIRST_USE = [
   /(^|\/)src\/documents\/pdf\//,
   /(^|\/)src\/jobs\/consumeQueue\.ts$/,
   /(^|\/)src\/mail\/postmarkMailer\.ts$/,
+  // Stripe's API client (the order API's Checkout, the reconciliation cron) and the cron's job.
+  /(^|\/)src\/providers\/stripe\/stripeApi\.ts$/,
+  /(^|\/)src\/payments\/reconcileCheckoutSessions\.ts$/,
 ];
 
 let outdir: string;

@@ -28,12 +28,22 @@ export type StripePayment =
       amount: StripeAmount | null;
       deliveryId: string;
       providerRef: string;
+      /** The Checkout Session (cs_...) of a checkout.session.* event: finds the row of a session we created. */
+      sessionRef: string | null;
       eventType: string;
     }
   // checkout.session.completed with payment_status "unpaid": a delayed method (SEPA Direct
   // Debit, bank transfer, ...) was started; async_payment_succeeded/failed follows later.
   // orderId is always a UUID in practice: without one the event is "unmatched".
-  | { action: "pending"; orderId: string; deliveryId: string; providerRef: string; eventType: string; amount: StripeAmount | null }
+  | {
+      action: "pending";
+      orderId: string;
+      deliveryId: string;
+      providerRef: string;
+      sessionRef: string | null;
+      eventType: string;
+      amount: StripeAmount | null;
+    }
   // A money event we cannot attach to an order: no order id, or one that is not a UUID.
   | {
       action: "unmatched";
@@ -77,7 +87,15 @@ export type StripePayment =
       funds: "withdrawn" | "reinstated" | null;
     }
   // payment_intent.canceled, checkout.session.expired: the payment ends without money moving.
-  | { action: "canceled"; deliveryId: string; eventType: string; providerRef: string; orderId: string | null; amount: StripeAmount | null }
+  | {
+      action: "canceled";
+      deliveryId: string;
+      eventType: string;
+      providerRef: string;
+      sessionRef: string | null;
+      orderId: string | null;
+      amount: StripeAmount | null;
+    }
   // Every other event type: answered 2xx so Stripe stops resending, and otherwise left alone.
   | { action: "ignored"; deliveryId: string; eventType: string; providerRef: string | null };
 
@@ -155,14 +173,14 @@ function fromCheckoutSession(event: StripeEventLike, session: Fields, outcome: O
   const providerRef =
     stringOrNull(intent) ?? (isRecord(intent) ? stringOrNull(intent.id) : null) ?? stringOrNull(session.id);
   const found = orderIdOf(session, ["client_reference_id", "metadata.order_id"]);
-  return finish(event, outcome, session, found, amountOf(session.amount_total, session.currency), providerRef);
+  return finish(event, outcome, session, found, amountOf(session.amount_total, session.currency), providerRef, stringOrNull(session.id));
 }
 
 function fromPaymentIntent(event: StripeEventLike, intent: Fields, outcome: Outcome): StripePayment {
   // A failed intent has received nothing (amount_received 0): report what was attempted.
   const cents = outcome === "paid" ? intent.amount_received : intent.amount;
   const found = orderIdOf(intent, ["metadata.order_id"]);
-  return finish(event, outcome, intent, found, amountOf(cents, intent.currency), stringOrNull(intent.id));
+  return finish(event, outcome, intent, found, amountOf(cents, intent.currency), stringOrNull(intent.id), null);
 }
 
 function finish(
@@ -172,6 +190,7 @@ function finish(
   found: { raw: string | null; field: string | null; fieldsTried: string },
   amount: StripeAmount | null,
   providerRef: string | null,
+  sessionRef: string | null,
 ): StripePayment {
   const deliveryId = event.id;
   const eventType = event.type;
@@ -188,8 +207,8 @@ function finish(
     // No money has moved for a pending session: no amount to report.
     return { action: "unmatched", paymentOutcome: outcome, reason, rawOrderId: found.raw, amount: outcome === "pending" ? null : amount, deliveryId, providerRef, eventType };
   }
-  if (outcome === "pending") return { action: "pending", orderId, deliveryId, providerRef, eventType, amount };
-  return { action: outcome, orderId, amount, deliveryId, providerRef, eventType };
+  if (outcome === "pending") return { action: "pending", orderId, deliveryId, providerRef, sessionRef, eventType, amount };
+  return { action: outcome, orderId, amount, deliveryId, providerRef, sessionRef, eventType };
 }
 
 /** The payment intent an object names (a string, or an expanded object). */
@@ -251,7 +270,7 @@ function fromCanceled(event: StripeEventLike, object: Fields): StripePayment | n
   const found = orderIdOf(object, isSession ? ["client_reference_id", "metadata.order_id"] : ["metadata.order_id"]);
   const orderId = found.raw === null ? null : normaliseUuid(found.raw);
   const amount = amountOf(isSession ? object.amount_total : object.amount, object.currency);
-  return { action: "canceled", deliveryId: event.id, eventType: event.type, providerRef, orderId, amount };
+  return { action: "canceled", deliveryId: event.id, eventType: event.type, providerRef, sessionRef: isSession ? stringOrNull(object.id) : null, orderId, amount };
 }
 
 /** The first non-empty string among `paths` ("metadata.order_id" reads one level down). */

@@ -64,6 +64,7 @@ stripeWebhook.post(
         orderId: payment.orderId,
         status: payment.action,
         providerRef: payment.providerRef,
+        sessionRef: payment.sessionRef,
         invoicePrefix: config.invoicePrefix,
         invoiceTimeZone: config.invoiceTimeZone,
         // What was paid is checked against the order's total, and must be readable: Stripe
@@ -163,6 +164,7 @@ stripeWebhook.post(
       await recordProviderEvent(c.env.DB, {
         ...base,
         providerRef: payment.providerRef,
+        sessionRef: payment.sessionRef,
         orderId: payment.orderId,
         paymentStatus: "canceled",
         outcome: "payment_recorded",
@@ -177,6 +179,7 @@ stripeWebhook.post(
     await recordProviderEvent(c.env.DB, {
       ...base,
       providerRef: payment.providerRef,
+      sessionRef: payment.action === "pending" ? payment.sessionRef : null,
       orderId: payment.action === "pending" ? payment.orderId : null,
       paymentStatus: payment.action,
       outcome,

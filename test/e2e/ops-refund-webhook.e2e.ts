@@ -1,13 +1,14 @@
-// The whole path of a refund from the command line (issue 18, part 3), against the real
-// `wrangler dev`: a demo order paid through a Checkout Session at the fake Stripe API, its
-// checkout.session.completed delivered signed, then `npm run ops -- refund` (its key read from
-// the local Worker's own env file, as .dev.vars), and the refund's own webhooks built from what
-// the fake Stripe holds, signed by the official `stripe` package: the Worker records the
-// refund in the ledger and emails the credit note; refunding the rest cancels the order.
+// The whole path of issue 18 ending in a refund from the command line, against the real
+// `wrangler dev` and the fake Stripe API on loopback: an order created with `checkout` (the
+// Worker makes the Checkout Session at the fake), the fake's customer pays it, its
+// checkout.session.completed is delivered signed (the session's ledger row becomes its payment
+// intent's), then `npm run ops -- refund` (its key read from the local Worker's own env file, as
+// .dev.vars), and the refund's own webhooks built from what the fake Stripe holds, signed by the
+// official `stripe` package: the Worker records the refund in the ledger and emails the credit
+// note; refunding the rest cancels the order.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import Stripe from "stripe";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { stripeClientOptions } from "../../src/providers/stripe/stripeApiOptions";
@@ -21,12 +22,8 @@ const POSTMARK_TOKEN = "e2e-fake-postmark-server-token";
 const WEBHOOK_KEY = "e2e-fake-webhook-key-not-a-real-secret";
 const STRIPE_WEBHOOK_SECRET = "whsec_e2e_FAKE_stripe_000000000000000000";
 const STRIPE_KEY = "rk_test_FAKE_refunds_write_e2e_000000000000";
-
-const demo = (await import(pathToFileURL(path.join(ROOT, "scripts", "lib", "demoData.mjs")).href)) as {
-  DEMO_ORDERS: { id: string; order_number: number; customer_email: string }[];
-};
-// Ada's order 1001: 56.30 EUR, awaiting payment in the seed.
-const ADA = demo.DEMO_ORDERS[0]!;
+const SHOP_KEY = "e2e-fake-shop-api-key-not-a-real-secret-0000";
+const CUSTOMER = "lin@example.com";
 
 let postmark: FakePostmarkServer | undefined;
 let stripeFake: FakeStripeServer | undefined;
@@ -43,6 +40,7 @@ beforeAll(async () => {
   envFile = path.join(tempDir, "e2e.env");
   writeEnvFile(envFile, {
     WEBHOOK_SECRET: WEBHOOK_KEY,
+    SHOP_API_KEY: SHOP_KEY,
     STRIPE_WEBHOOK_SECRET,
     STRIPE_SECRET_KEY: STRIPE_KEY,
     STRIPE_API_URL: stripeFake.url,
@@ -102,31 +100,44 @@ async function deliver(type: string, object: object): Promise<{ status: number; 
 }
 
 describe("a refund from the command line, end to end", () => {
-  it("ops refund makes the refund at Stripe; its webhook records it and emails the credit note; the rest cancels the order", async () => {
-    // The customer pays order 1001 through a Checkout Session, and Stripe tells the Worker.
-    const stripe = new Stripe(STRIPE_KEY, stripeClientOptions(stripeFake!.url, { maxNetworkRetries: 0, timeoutMs: 10_000 }));
-    const created = await stripe.checkout.sessions.create({
-      mode: "payment",
-      line_items: [{ quantity: 1, price_data: { currency: "eur", unit_amount: 5630, product_data: { name: `Order ${ADA.order_number}` } } }],
-      client_reference_id: ADA.id,
-      metadata: { order_id: ADA.id },
-      payment_intent_data: { metadata: { order_id: ADA.id } },
-      success_url: "https://shop.example/thanks",
+  it("an order created with checkout and paid: ops refund makes the refund at Stripe; its webhook records it and emails the credit note; the rest cancels the order", async () => {
+    // The storefront creates the order with checkout: 2 x Espresso beans 24.90 + 1 x Paper filters 6.50 = 56.30 EUR.
+    const created = await fetch(`${dev!.url}/api/orders`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${SHOP_KEY}`, "Content-Type": "application/json", "Idempotency-Key": "e2e-refund-cart" },
+      body: JSON.stringify({
+        customer_email: CUSTOMER,
+        customer_name: "Lin Chen",
+        lines: [{ product_id: 1, quantity: 2 }, { product_id: 3, quantity: 1 }],
+        checkout: { provider: "stripe", success_url: "https://shop.example/thanks", cancel_url: "https://shop.example/cart" },
+      }),
     });
-    const session = stripeFake!.paySession(created.id);
+    const answer = (await created.json()) as { order_id: string; order_number: number; total_cents: number; checkout_url?: string };
+    expect(created.status, JSON.stringify(answer)).toBe(201);
+    expect(answer.total_cents).toBe(5630);
+    const ORDER = { id: answer.order_id, number: String(answer.order_number) };
+    const made = stripeFake!.sessionOfOrder(ORDER.id)!;
+    expect(answer.checkout_url).toBe(made.url);
+
+    // The customer pays on Stripe's page, and Stripe tells the Worker.
+    const session = stripeFake!.paySession(made.id);
     const intent = session.payment_intent as string;
     const paid = await deliver("checkout.session.completed", session);
     expect(paid.status, JSON.stringify(paid.body)).toBe(200);
     expect(paid.body.outcome).toBe("confirmed");
-    expect(await waitUntil(() => postmark!.sentTo(ADA.customer_email).length > 0, HANG_MS)).toBe(true);
+    expect(await waitUntil(() => postmark!.sentTo(CUSTOMER).length > 0, HANG_MS)).toBe(true);
+    // One ledger row: the session's, now keyed by its payment intent.
+    expect(await queryD1(persistTo, `SELECT provider_ref, checkout_session_ref, status FROM payments WHERE order_id = '${ORDER.id}'`)).toEqual([
+      { provider_ref: intent, checkout_session_ref: made.id, status: "succeeded" },
+    ]);
 
     // The operator refunds 5.00: Stripe makes it; the ledger does not know it yet.
-    const partial = await ops(["refund", String(ADA.order_number), "--amount", "5", "--note", "a bag of beans was open"]);
+    const partial = await ops(["refund", ORDER.number, "--amount", "5", "--note", "a bag of beans was open"]);
     expect(partial.code, partial.stderr).toBe(0);
     const [refund] = stripeFake!.refundsOf(intent);
-    expect(refund).toMatchObject({ amount: 500, metadata: { order_id: ADA.id, note: "a bag of beans was open" } });
+    expect(refund).toMatchObject({ amount: 500, metadata: { order_id: ORDER.id, note: "a bag of beans was open" } });
     expect(stripeFake!.requestsTo("POST", "/v1/refunds")[0]!.authorization).toBe(`Bearer ${STRIPE_KEY}`);
-    expect(partial.stdout).toMatch(/It then emails ada@example\.com a credit note correcting invoice INV-\d{4}-000001\./);
+    expect(partial.stdout).toMatch(/It then emails lin@example\.com a credit note correcting invoice INV-\d{4}-000001\./);
     expect(await queryD1(persistTo, `SELECT refund_ref FROM refunds`)).toEqual([]);
 
     // Stripe's webhooks of that refund, from what the fake holds: recorded, credit note emailed.
@@ -140,27 +151,27 @@ describe("a refund from the command line, end to end", () => {
       `SELECT p.refunded_cents, r.status FROM payments p JOIN refunds r ON r.payment_ref = p.provider_ref WHERE p.provider_ref = '${intent}'`,
     );
     expect(ledger).toEqual({ refunded_cents: 500, status: "succeeded" });
-    const isCreditNote = (r: { body?: { Subject: string } }) => /^Credit note CN-\d{4}-000001 for order #1001$/.test(r.body?.Subject ?? "");
-    expect(await waitUntil(() => postmark!.sentTo(ADA.customer_email).some(isCreditNote), HANG_MS)).toBe(true);
+    const isCreditNote = (r: { body?: { Subject: string } }) => new RegExp(`^Credit note CN-\\d{4}-000001 for order #${ORDER.number}$`).test(r.body?.Subject ?? "");
+    expect(await waitUntil(() => postmark!.sentTo(CUSTOMER).some(isCreditNote), HANG_MS)).toBe(true);
 
     // The same command again refunds nothing more; the rest (now from the ledger) is 51.30.
-    const again = await ops(["refund", String(ADA.order_number), "--amount", "5", "--note", "a bag of beans was open"]);
+    const again = await ops(["refund", ORDER.number, "--amount", "5", "--note", "a bag of beans was open"]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain("Already done");
     expect(stripeFake!.refundsOf(intent)).toHaveLength(1);
-    const rest = await ops(["refund", String(ADA.order_number), "--note", "customer cancelled the rest", "--json"]);
+    const rest = await ops(["refund", ORDER.number, "--note", "customer cancelled the rest", "--json"]);
     expect(rest.code, rest.stderr).toBe(0);
     expect(JSON.parse(rest.stdout)).toMatchObject({ refund: { amount_cents: 5130 }, refundable_before_cents: 5130 });
     const second = stripeFake!.refundsOf(intent)[1]!;
     expect((await deliver("refund.created", second)).body.outcome).toBe("order_refunded");
-    const [order] = await queryD1<{ status: string }>(persistTo, `SELECT status FROM orders WHERE id = '${ADA.id}'`);
+    const [order] = await queryD1<{ status: string }>(persistTo, `SELECT status FROM orders WHERE id = '${ORDER.id}'`);
     expect(order).toEqual({ status: "CANCELLED" });
 
     // Nothing is left: refused before anything is sent.
     const posts = stripeFake!.requestsTo("POST", "/v1/refunds").length;
-    const nothing = await ops(["refund", String(ADA.order_number), "--note", "once more"]);
+    const nothing = await ops(["refund", ORDER.number, "--note", "once more"]);
     expect(nothing.code).toBe(1);
-    expect(nothing.stderr).toContain(`ops: order 1001 has no Stripe payment with anything left to refund: ${intent} (56.30 EUR, refunded in full, confirmed the order`);
+    expect(nothing.stderr).toContain(`ops: order ${ORDER.number} has no Stripe payment with anything left to refund: ${intent} (56.30 EUR, refunded in full, confirmed the order`);
     expect(stripeFake!.requestsTo("POST", "/v1/refunds")).toHaveLength(posts);
   });
 });

@@ -139,6 +139,14 @@ describe("an order created with checkout", () => {
     expect(stripeApi.requests).toHaveLength(0);
   });
 
+  it("is offered through the service binding too, with the same answer", async () => {
+    const p = await createProduct({ stock: 5 });
+    const orders = (exports as unknown as { OrdersEntrypoint: { createOrder(order: unknown, opts?: { idempotencyKey?: string }): Promise<{ status: number; body: any }> } }).OrdersEntrypoint;
+    const answer = await orders.createOrder(newOrder([{ product_id: p, quantity: 1 }], { checkout: CHECKOUT }), { idempotencyKey: `bind-${crypto.randomUUID()}` });
+    expect(answer.status).toBe(201);
+    expect(answer.body.checkout_url).toBe(stripeApi.sessionOfOrder(answer.body.order_id)!.url);
+  });
+
   it("is 500 naming the variable when STRIPE_SECRET_KEY is not a secret key, and nothing is written", async () => {
     const p = await createProduct({ stock: 5 });
     const before = await snapshot();

@@ -11,7 +11,7 @@ import { RECONCILE_BATCH_LIMIT } from "../src/payments/reconcileCheckoutSessions
 import { STRIPE_ERRORS } from "./support/fakeStripeApi";
 import { FAKE_STRIPE_KEY, stripeApi } from "./support/fakeStripe";
 import { newOrder, orderRequest, type OrderAnswerBody } from "./support/orders";
-import { createOrder, createProduct, eventsOf, invoicesOf, order, product, runCron } from "./support/shop";
+import { attentionOf, createOrder, createProduct, eventsOf, invoicesOf, order, product, runCron } from "./support/shop";
 import { paymentIntentSucceeded, signedStripeRequest, stripeEvent } from "./support/stripeEvents";
 
 const CHECKOUT = { provider: "stripe", success_url: "https://shop.example/thanks", cancel_url: "https://shop.example/cart" };
@@ -37,6 +37,8 @@ async function ledgerOf(orderId: string) {
 
 const retrievals = (sessionId?: string) =>
   stripeApi.requestsTo("GET", sessionId ? `/v1/checkout/sessions/${sessionId}` : /^\/v1\/checkout\/sessions\//);
+
+const attentionOfOrder = async (orderId: string) => (await attentionOf(orderId)).filter((i) => i.resolved_at === null);
 
 async function openItems(kind: string) {
   const { results } = await env.DB.prepare(`${ATTENTION_SELECT} WHERE a.kind = ? AND a.resolved_at IS NULL`).bind(kind).all<AttentionRow>();
@@ -71,6 +73,19 @@ describe("a paid session whose webhook was lost", () => {
     expect(retrievals(sessionId)).toHaveLength(1);
   });
 
+  it("paid in the session's last minutes is still confirmed after the reservation's end, not refunded", async () => {
+    const { order: created, sessionId, createdAt } = await orderWithSession();
+    // Asked about while open (16, 21 and 31 minutes on); the next check is due a minute after it
+    // closes, not after its backoff (20 minutes), while it still holds the order.
+    const closes = stripeApi.session(sessionId).expires_at * 1000;
+    for (const at of [16, 21, 31]) await runCron(createdAt + at * MINUTE);
+    expect((await ledgerOf(created.order_id))[0]).toMatchObject({ reconcile_attempts: 3, reconcile_after: closes + MINUTE });
+    stripeApi.paySession(sessionId);
+    await runCron(closes + MINUTE);
+    expect(await order(created.order_id)).toMatchObject({ status: "CONFIRMED" });
+    expect(await attentionOfOrder(created.order_id)).toEqual([]);
+  });
+
   it("is checked against the order's total: a different amount is amount_mismatch, not confirmed", async () => {
     const { order: created, sessionId, createdAt } = await orderWithSession();
     stripeApi.paySession(sessionId, { amount: 100 });
@@ -100,8 +115,10 @@ describe("sessions that were not paid", () => {
   it("an expired session is recorded canceled on its row, and the order expires with its reservation", async () => {
     const { order: created, sessionId, productId } = await orderWithSession();
     stripeApi.expireSession(sessionId);
+    // The run that learns it expired may run the expiry job first; the next one releases it.
     await runCron(Date.parse(created.reserved_until!) + MINUTE);
     expect(await ledgerOf(created.order_id)).toEqual([expect.objectContaining({ provider_ref: sessionId, status: "canceled" })]);
+    await runCron(Date.parse(created.reserved_until!) + 2 * MINUTE);
     expect(await order(created.order_id)).toMatchObject({ status: "CANCELLED" });
     expect(await product(productId)).toEqual({ stock: 50, stock_reserved: 0 });
   });

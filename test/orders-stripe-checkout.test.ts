@@ -139,6 +139,14 @@ describe("an order created with checkout", () => {
     expect(stripeApi.requests).toHaveLength(0);
   });
 
+  it("is offered through the service binding too, with the same answer", async () => {
+    const p = await createProduct({ stock: 5 });
+    const orders = (exports as unknown as { OrdersEntrypoint: { createOrder(order: unknown, opts?: { idempotencyKey?: string }): Promise<{ status: number; body: any }> } }).OrdersEntrypoint;
+    const answer = await orders.createOrder(newOrder([{ product_id: p, quantity: 1 }], { checkout: CHECKOUT }), { idempotencyKey: `bind-${crypto.randomUUID()}` });
+    expect(answer.status).toBe(201);
+    expect(answer.body.checkout_url).toBe(stripeApi.sessionOfOrder(answer.body.order_id)!.url);
+  });
+
   it("is 500 naming the variable when STRIPE_SECRET_KEY is not a secret key, and nothing is written", async () => {
     const p = await createProduct({ stock: 5 });
     const before = await snapshot();
@@ -237,10 +245,14 @@ describe("the session's payment row, as Stripe's events arrive", () => {
     expect(await product(productId)).toEqual({ stock: 3, stock_reserved: 0 });
   });
 
-  it("an open session holds nothing past the reservation: the expiry job cancels the order", async () => {
+  it("an open session holds its order at most 15 minutes past the session's end, then the expiry job cancels it", async () => {
     const { order, productId } = await orderWithSession();
+    const status = async () => (await env.DB.prepare("SELECT status FROM orders WHERE id = ?").bind(order.order_id).first())?.status;
+    // Stripe has not said the session is over (the fake keeps it open): the order waits a little.
     await runCron(Date.parse(order.reserved_until!) + 60_000);
-    expect((await env.DB.prepare("SELECT status FROM orders WHERE id = ?").bind(order.order_id).first())?.status).toBe("CANCELLED");
+    expect(await status()).toBe("AWAITING_PAYMENT");
+    await runCron(Date.parse(order.reserved_until!) + 16 * 60_000);
+    expect(await status()).toBe("CANCELLED");
     expect(await product(productId)).toEqual({ stock: 5, stock_reserved: 0 });
   });
 
@@ -263,5 +275,8 @@ describe("the session's payment row, as Stripe's events arrive", () => {
     const res = await exports.default.fetch(await signedStripeRequest(stripeEvent("checkout.session.expired", expired)));
     expect(await res.json()).toMatchObject({ outcome: "payment_recorded" });
     expect(await ledgerOf(order.order_id)).toEqual([expect.objectContaining({ provider_ref: sessionId, status: "canceled" })]);
+    // Over, so it holds nothing: the order expires with its reservation.
+    await runCron(Date.parse(order.reserved_until!) + 60_000);
+    expect((await env.DB.prepare("SELECT status FROM orders WHERE id = ?").bind(order.order_id).first())?.status).toBe("CANCELLED");
   });
 });

@@ -12,8 +12,9 @@
 // the ledger has a `pending` payment of the order that started less than
 // PENDING_PAYMENT_HOLD_DAYS ago, the order is not expired. Its success confirms the order;
 // its failure (or the hold running out) lets the next run expire it as usual. The pending row of
-// a Checkout Session this service created (src/orders/checkoutSession.ts) holds nothing until the
-// customer completes the session: the reservation is at least as long as the session is open.
+// a Checkout Session this service created (src/orders/checkoutSession.ts) holds its order at most
+// CHECKOUT_SETTLE_MS past the session's end, until Stripe says the session expired or was paid
+// (the reservation itself already lasts as long as the session is open).
 import { sql } from "drizzle-orm";
 import { rowsOf, runBatch } from "../db/client";
 
@@ -22,15 +23,20 @@ export const EXPIRY_BATCH_LIMIT = 200;
 
 export const DEFAULT_PENDING_HOLD_DAYS = 14;
 
+/** How long past its end a Checkout Session not yet known to be over still holds its order. */
+export const CHECKOUT_SETTLE_MS = 15 * 60_000;
+
 const expiredOrders = (now: number, limit: number, holdDays: number) => sql`
   SELECT o.id FROM orders o
   WHERE o.status = 'AWAITING_PAYMENT' AND o.reserved_until IS NOT NULL AND o.reserved_until <= ${now}
     AND NOT EXISTS (
       SELECT 1 FROM payments pay
       WHERE pay.order_id = o.id AND pay.status = 'pending' AND pay.created_at > ${now - holdDays * 86_400_000}
-        -- A Checkout Session still open is no payment under way: the customer has not paid or
-        -- chosen a delayed method yet, and the reservation already lasts as long as the session.
-        AND pay.checkout_expires_at IS NULL)
+        -- A Checkout Session not known to be over holds its order only until its end plus
+        -- CHECKOUT_SETTLE_MS: long enough for reconciliation to ask Stripe once more after it
+        -- closed (a customer who paid in its last minute, whose webhook is lost, is then still
+        -- confirmed instead of refunded); Stripe's expired (webhook or reconciliation) ends it sooner.
+        AND (pay.checkout_expires_at IS NULL OR pay.checkout_expires_at > ${now - CHECKOUT_SETTLE_MS}))
   ORDER BY o.reserved_until, o.id LIMIT ${limit}`;
 
 export async function expireReservations(

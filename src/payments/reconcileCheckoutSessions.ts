@@ -12,7 +12,8 @@
 // - an expired session, or one completed with a delayed method (SEPA), is recorded through the
 //   same transition as its webhook (recordProviderEvent): canceled, or pending on its intent.
 // - bounded: at most RECONCILE_BATCH_LIMIT sessions per run, each at most once per run, and each
-//   session waits longer after every check that leaves it undecided (5 min, 10 min, ... 6 h).
+//   session waits longer after every check that leaves it undecided (5 min, 10 min, ... 6 h), but
+//   an open session is asked again a minute after it closes, while it still holds its order.
 // - Stripe unavailable or our key refused (connection error, 5xx, 429, 401, 403) ends the run at
 //   the first such answer and raises ONE attention item (`stripe_unreachable`), however many
 //   sessions are due and however many runs fail; it settles itself on the next answer from
@@ -91,6 +92,19 @@ export function backoffMs(attempts: number): number {
   return Math.min(FIRST_BACKOFF_MS * 2 ** Math.min(attempts, 16), MAX_BACKOFF_MS);
 }
 
+/**
+ * When to ask again about a session still undecided: after its backoff, but no later than a
+ * minute after an open session closes, while it still holds its order
+ * (CHECKOUT_SETTLE_MS, src/orders/expireReservations.ts): a payment made in its last minutes
+ * whose webhook is lost is confirmed before the reservation is released.
+ */
+export function nextCheck(row: { checkout_expires_at: number | null; reconcile_attempts: number }, now: number): number {
+  const after = now + backoffMs(row.reconcile_attempts);
+  if (row.checkout_expires_at === null || now >= row.checkout_expires_at + AFTER_CLOSE_MS) return after;
+  return Math.min(after, row.checkout_expires_at + AFTER_CLOSE_MS);
+}
+const AFTER_CLOSE_MS = 60_000;
+
 export interface ReconcileSummary {
   checked: number;
   /** What each session that changed became: confirmed, duplicate, expired, payment_pending, ... */
@@ -138,14 +152,14 @@ export async function reconcileCheckoutSessions(env: Env, now: number, log: Logg
       }
       reached = true;
       log.warn("checkout_session_unreadable", { session: row.session_ref, status: failure.status, message: failure.message });
-      await backOff(env.DB, { id: row.id, now, after: now + backoffMs(row.reconcile_attempts) });
+      await backOff(env.DB, { id: row.id, now, after: nextCheck(row, now) });
       continue;
     }
     reached = true;
     summary.checked += 1;
     const outcome = await decide(env, row, session, now, log);
     if (outcome !== null) summary.outcomes.push({ session: row.session_ref, order_id: row.order_id, outcome });
-    await backOff(env.DB, { id: row.id, now, after: now + backoffMs(row.reconcile_attempts) });
+    await backOff(env.DB, { id: row.id, now, after: nextCheck(row, now) });
   }
   if (reached) await settleUnreachable(env.DB, { now });
   return summary;

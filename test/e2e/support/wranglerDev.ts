@@ -114,6 +114,12 @@ export async function startWranglerDev(opts: {
   readyTimeoutMs?: number;
   /** Several Workers in one `wrangler dev` (`-c a.toml -c b.toml`): the first one is served on the port. */
   configs?: string[];
+  /**
+   * `--test-scheduled`: GET /__scheduled runs the cron handler, as `npm run dev` does every minute.
+   * (/cdn-cgi/handler/scheduled fails in wrangler 4.86 for this Worker: "DataCloneError: Could not
+   * serialize object of type ScheduledController".)
+   */
+  testScheduled?: boolean;
 }): Promise<WranglerDev> {
   // The deployed Worker's build, once, then wrangler.toml without [build]: wrangler 4.86 runs
   // a [build] command a second time when its watcher of src/ gets ready ("The file src
@@ -136,6 +142,7 @@ export async function startWranglerDev(opts: {
     "--persist-to", opts.persistTo,
     "--env-file", opts.envFile,
     "--show-interactive-dev-session=false",
+    ...(opts.testScheduled ? ["--test-scheduled"] : []),
   ];
   // detached: wrangler leads its own process group, which its workerd children join, so
   // one process.kill(-pid) ends them all.

@@ -2,7 +2,7 @@
 // so it names the invoice it corrects, the order, the customer and the refunded amount in
 // the currency's own unit, with the tax split when invoices show tax.
 import { env } from "cloudflare:workers";
-import { PDFDocument } from "pdf-lib";
+import { PDFDocument } from "@cantoo/pdf-lib";
 import { describe, expect, it } from "vitest";
 import { layoutCreditNote, type CreditNoteDocument } from "../src/documents/pdf/layoutCreditNote";
 import { renderCreditNotePdf } from "../src/documents/pdf/renderCreditNotePdf";

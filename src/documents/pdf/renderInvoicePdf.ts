@@ -16,7 +16,7 @@ import {
   setLineWidth,
   setStrokingColor,
   setTextRenderingMode,
-} from "pdf-lib";
+} from "@cantoo/pdf-lib";
 import { layoutInvoice, type InvoiceDocument, type InvoiceLayout, type InvoiceTotal } from "./layoutInvoice";
 import { cachingFontkit, fallbackFont, primaryFont, type FontLoader, type ParsedFont } from "./loadFonts";
 import { needsFallback, splitIntoFontRuns, type FontSlot } from "./splitIntoFontRuns";

@@ -173,6 +173,16 @@ const MailSchema = z
     INVOICE_TIME_ZONE: InvoiceTimeZone,
     /** Prices are gross; when set, the invoice shows net, tax and gross. */
     INVOICE_TAX_RATE_PERCENT: z.coerce.number().min(0).max(100).optional().or(z.literal("").transform(() => undefined)),
+    /** "factur-x": every invoice and credit note PDF carries its EN 16931 XML (docs/einvoice.md). */
+    INVOICE_EINVOICE: text("off").pipe(
+      z.enum(["off", "factur-x"], { error: 'INVOICE_EINVOICE must be "factur-x" (an EN 16931 e-invoice inside the PDF) or unset' }),
+    ),
+    /** The seller's country, ISO 3166-1 alpha-2 (DE): EN 16931 needs it as a code, not as an address line. */
+    SELLER_COUNTRY: text().pipe(z.string().regex(/^[A-Z]{2}$/, "SELLER_COUNTRY must be a two-letter ISO 3166 country code in capitals (DE)").optional()),
+  })
+  .refine((c) => c.INVOICE_EINVOICE !== "factur-x" || c.SELLER_COUNTRY, {
+    message: "SELLER_COUNTRY must be set when INVOICE_EINVOICE is factur-x (EN 16931 needs the seller's country code)",
+    path: ["SELLER_COUNTRY"],
   })
   .refine((c) => !c.POSTMARK_SERVER_TOKEN || c.INVOICE_FROM_EMAIL, {
     message: "INVOICE_FROM_EMAIL must be set when POSTMARK_SERVER_TOKEN is (a verified Postmark sender)",
@@ -186,7 +196,9 @@ export interface MailConfig {
     locale: string;
     timeZone: string;
     taxRatePercent: number | undefined;
-    seller: { name: string; addressLines: string[]; vatId: string | undefined };
+    seller: { name: string; addressLines: string[]; vatId: string | undefined; countryCode: string | undefined };
+    /** INVOICE_EINVOICE: "factur-x" embeds the EN 16931 XML in every PDF */
+    einvoice: "off" | "factur-x";
   };
 }
 
@@ -203,7 +215,9 @@ export const readMailConfig = memoise((env): MailConfig => {
         name: c.SELLER_NAME!,
         addressLines: (c.SELLER_ADDRESS ?? "").split("|").map((l) => l.trim()).filter(Boolean),
         vatId: c.SELLER_VAT_ID,
+        countryCode: c.SELLER_COUNTRY,
       },
+      einvoice: c.INVOICE_EINVOICE,
     },
   };
 });

@@ -46,12 +46,15 @@ const COLUMN_GAP = 14;
 /** a description longer than this many lines is cut, so one row never outgrows a page */
 const MAX_DESCRIPTION_LINES = 12;
 
-export async function renderInvoicePdf(doc: InvoiceDocument, fonts: FontLoader): Promise<Uint8Array> {
-  return renderLayoutPdf(layoutInvoice(doc), fonts);
+/** Last changes to a drawn document before it is saved: the e-invoice attaches its XML here. */
+export type PdfFinisher = (pdf: PDFDocument) => Promise<void>;
+
+export async function renderInvoicePdf(doc: InvoiceDocument, fonts: FontLoader, finish?: PdfFinisher): Promise<Uint8Array> {
+  return renderLayoutPdf(layoutInvoice(doc), fonts, finish);
 }
 
 /** Any document laid out as an InvoiceLayout (an invoice, a credit note): one look for both. */
-export async function renderLayoutPdf(layout: InvoiceLayout, fonts: FontLoader): Promise<Uint8Array> {
+export async function renderLayoutPdf(layout: InvoiceLayout, fonts: FontLoader, finish?: PdfFinisher): Promise<Uint8Array> {
   const primary = primaryFont();
   const fallback = allTexts(layout).some((text) => needsFallback(text, primary.font))
     ? fallbackFont(await fonts.loadCjk())
@@ -79,6 +82,7 @@ export async function renderLayoutPdf(layout: InvoiceLayout, fonts: FontLoader):
   pdf.setLanguage(meta.language);
   pdf.setCreationDate(meta.creationDate);
   pdf.setModificationDate(meta.creationDate);
+  await finish?.(pdf);
   // No form here: skip the form pass, which would otherwise embed Helvetica. Save in one
   // go instead of yielding to the event loop every 50 objects.
   return pdf.save({ updateFieldAppearances: false, objectsPerTick: Number.POSITIVE_INFINITY });

@@ -16,7 +16,8 @@
 //   round trip made, to say which lines were short.
 // - a PENDING order is reserved once: the reserving UPDATE selects its lines only while the
 //   order is PENDING, and the status UPDATE after it moves the order on in the same batch.
-// - prices come from `products` inside the batch; nothing the caller sends is a price.
+// - prices and tax rates come from `products` inside the batch; nothing the caller sends is a
+//   price or a rate. The rate is copied onto the line so a later change never rewrites its invoice.
 // - order numbers are allocated in the batch (MAX + 1 under the single writer; UNIQUE).
 // - one Idempotency-Key, one order: the order is only written while its key is unused, and
 //   the key is written with it, so a retry (even a concurrent one) finds the first order.
@@ -91,10 +92,10 @@ const createBatch = compileBatch<keyof typeof p>([
       ${p.email}, ${p.name}, ${p.currency}, ${p.reservedUntil}, ${p.now}, ${p.now}
     WHERE NOT EXISTS (SELECT 1 FROM order_idempotency_keys WHERE key = ${p.key})
       AND NOT EXISTS (SELECT 1 FROM (${sentLines}) AS l LEFT JOIN products pr ON pr.id = l.product_id WHERE pr.id IS NULL)`,
-  // 2. Its lines at today's prices (nothing happens when the order was not written).
+  // 2. Its lines at today's prices and tax rates (nothing happens when the order was not written).
   sql`
-    INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents)
-    SELECT o.id, pr.id, l.quantity, pr.price_cents
+    INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents, tax_rate_bp)
+    SELECT o.id, pr.id, l.quantity, pr.price_cents, pr.tax_rate_bp
     FROM orders o, (${sentLines}) AS l JOIN products pr ON pr.id = l.product_id
     WHERE o.id = ${p.orderId}
     ORDER BY l.position`,

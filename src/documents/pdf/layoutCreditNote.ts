@@ -10,31 +10,11 @@ import {
   moneyFormatter,
   sellerLines,
   usableLocale,
-  type InvoiceDocument,
   type InvoiceLayout,
 } from "./layoutInvoice";
+import type { CreditNoteDocument } from "../invoiceModel";
 
-export interface CreditNoteDocument {
-  seller: InvoiceDocument["seller"];
-  /** e.g. "CN-2026-000001" */
-  number: string;
-  /** unix ms: the refund was recorded (the row is written in that batch) */
-  issuedAt: number;
-  /** the invoice it corrects */
-  invoice: { number: string; issuedAt: number };
-  orderNumber: number;
-  customer: { name: string; email: string };
-  /** ISO 4217; amountCents is an integer in its minor unit (src/payments/money.ts) */
-  currency: string;
-  /** what went back, > 0 */
-  amountCents: number;
-  /** the provider's reason (Stripe: requested_by_customer, duplicate, fraudulent), if any */
-  reason?: string | null;
-  locale?: string;
-  timeZone?: string;
-  /** as on the invoice: the refund is gross and splits into net and tax the same way */
-  taxRatePercent?: number;
-}
+export type { CreditNoteDocument } from "../invoiceModel";
 
 /**
  * Stripe's refund reasons in the customer's words; any other text is printed as given.

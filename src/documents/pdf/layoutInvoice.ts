@@ -4,24 +4,9 @@
 
 import { currencyCode, formatMoneyForLocale } from "../../payments/money";
 
-export interface InvoiceDocument {
-  seller: { name: string; addressLines: string[]; vatId?: string; email?: string };
-  /** e.g. "INV-2026-000042" */
-  number: string;
-  /** unix ms; printed as a UTC calendar date */
-  issuedAt: number;
-  orderNumber: number;
-  customer: { name: string; email: string };
-  /** ISO 4217, e.g. "EUR". Amounts are integers in its minor unit (cents; yen for JPY). */
-  currency: string;
-  /** for Intl.NumberFormat / Intl.DateTimeFormat, default "en-GB" */
-  locale?: string;
-  /** IANA zone of the invoice date (INVOICE_TIME_ZONE), default UTC: the same zone picks the series year. */
-  timeZone?: string;
-  lines: { description: string; quantity: number; unitPriceCents: number }[];
-  /** Prices are gross (tax included); when set, the totals show net / tax / gross. */
-  taxRatePercent?: number;
-}
+import type { InvoiceDocument } from "../invoiceModel";
+
+export type { InvoiceDocument } from "../invoiceModel";
 
 export interface InvoiceRow {
   description: string;

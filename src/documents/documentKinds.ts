@@ -11,6 +11,7 @@ import {
 import { rowsOf } from "../db/client";
 import { composeCreditNoteEmail } from "./composeCreditNoteEmail";
 import { composeInvoiceEmail } from "./composeInvoiceEmail";
+import { creditNoteEInvoiceFinisher, invoiceEInvoiceFinisher } from "./einvoice/eInvoiceFinisher";
 import { creditNoteHeaderColumns, creditNoteJoins, toCreditNoteDocument, type CreditNoteHeaderRow } from "./creditNoteDocument";
 import {
   fixInvoiceTax,
@@ -37,7 +38,7 @@ export const INVOICE: DocumentKind = {
   ],
   async compose([row, lines], config, fonts) {
     const document = toInvoiceDocument(row as unknown as InvoiceHeaderRow, rowsOf<InvoiceLineRow>(lines!), config);
-    const pdf = await renderInvoicePdf(document, fonts);
+    const pdf = await renderInvoicePdf(document, fonts, await invoiceEInvoiceFinisher(document, config));
     return composeInvoiceEmail(document, pdf, { from: config.invoice.fromEmail, messageStream: config.postmark.messageStream });
   },
   raiseFailed: raiseInvoiceFailed,
@@ -60,7 +61,7 @@ export const CREDIT_NOTE: DocumentKind = {
   ],
   async compose([row, lines], config, fonts) {
     const document = toCreditNoteDocument(row as unknown as CreditNoteHeaderRow, rowsOf<InvoiceLineRow>(lines!), config);
-    const pdf = await renderCreditNotePdf(document, fonts);
+    const pdf = await renderCreditNotePdf(document, fonts, await creditNoteEInvoiceFinisher(document, config));
     return composeCreditNoteEmail(document, pdf, { from: config.invoice.fromEmail, messageStream: config.postmark.messageStream });
   },
   raiseFailed: raiseCreditNoteFailed,

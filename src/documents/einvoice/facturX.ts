@@ -7,13 +7,14 @@
 // - every amount is an integer in the currency's minor unit until it is printed here, so the
 //   sums below are exact (BR-CO-10, -13, -15, -16 allow no rounding);
 // - a rate's basis is exactly the sum of its lines' nets (BR-S-08, BR-Z-08, BR-E-08): the
-//   caller gives each rate's net and tax as the PDF prints them, and the lines' nets are
-//   made to add up to it (allocateLineNets);
+//   caller gives the lines' nets and each rate's net and tax from the one tax computation the
+//   PDF prints (src/documents/taxSummary.ts), and checkSums refuses any that do not add up;
 // - element order follows the CII D16B schema (the XSD refuses any other order).
 import { minorUnitDigits } from "../../payments/money";
+import type { TaxCategory } from "../taxSummary";
 
 /** VAT categories of EN 16931 this shop issues: standard rate, zero rate, exempt. */
-export type VatCategory = "S" | "Z" | "E";
+export type VatCategory = TaxCategory;
 
 export interface EInvoiceParty {
   name: string;
@@ -40,8 +41,8 @@ export interface EInvoiceLine {
   category: VatCategory;
   /** rate in basis points (1900 = 19 %); 0 for Z and E */
   rateBp: number;
-  /** what the line costs as printed (gross when prices include tax): only its share matters */
-  amountMinor: number;
+  /** the line's net (BT-131); a rate's lines add up to that rate's netMinor */
+  netMinor: number;
 }
 
 export interface EInvoiceTax {
@@ -82,7 +83,8 @@ export const EN16931_GUIDELINE = "urn:cen.eu:en16931:2017";
 export function buildFacturXml(invoice: EInvoice): string {
   const digits = minorUnitDigits(invoice.currency);
   const amount = (minor: number) => formatMinor(minor, digits);
-  const lineNets = allocateLineNets(invoice.lines, invoice.taxes);
+  checkSums(invoice.lines, invoice.taxes);
+  const lineNets = invoice.lines.map((line) => line.netMinor);
   const netTotal = sum(invoice.taxes.map((t) => t.netMinor));
   const taxTotal = sum(invoice.taxes.map((t) => t.taxMinor));
   const grandTotal = netTotal + taxTotal;
@@ -169,33 +171,17 @@ export function buildFacturXml(invoice: EInvoice): string {
 `;
 }
 
-/**
- * Each line's net, in minor units, such that a rate's lines add up to exactly that rate's net:
- * the net is shared in proportion to what the lines cost (largest remainder), so the XML's
- * lines, rates and totals agree with each other and with the rates the PDF prints.
- */
-export function allocateLineNets(lines: EInvoiceLine[], taxes: EInvoiceTax[]): number[] {
-  const nets = lines.map(() => 0);
-  for (const tax of taxes) {
-    const members = lines.flatMap((line, index) => (sameRate(line, tax) ? [index] : []));
-    if (members.length === 0) throw new Error(`e-invoice: no line has VAT ${tax.category} ${percent(tax.rateBp)} %`);
-    const weights = members.map((index) => lines[index]!.amountMinor);
-    const total = sum(weights);
-    const shares = members.map((_, i) => (total === 0 ? (i === 0 ? tax.netMinor : 0) : (tax.netMinor * weights[i]!) / total));
-    const floors = shares.map(Math.floor);
-    let left = tax.netMinor - sum(floors);
-    const byRemainder = shares.map((share, i) => ({ i, rest: share - floors[i]! })).sort((a, b) => b.rest - a.rest || a.i - b.i);
-    for (const { i } of byRemainder) {
-      if (left <= 0) break;
-      floors[i]!++;
-      left--;
-    }
-    members.forEach((index, i) => (nets[index] = floors[i]!));
-  }
+/** The invariants the official rules check on sums, refused here rather than sent broken. */
+function checkSums(lines: EInvoiceLine[], taxes: EInvoiceTax[]): void {
   lines.forEach((line, index) => {
     if (!taxes.some((tax) => sameRate(line, tax))) throw new Error(`e-invoice: line ${index + 1} has a VAT rate no total covers`);
   });
-  return nets;
+  for (const tax of taxes) {
+    const lineSum = sum(lines.filter((line) => sameRate(line, tax)).map((line) => line.netMinor));
+    if (lineSum !== tax.netMinor) {
+      throw new Error(`e-invoice: the lines at VAT ${tax.category} ${percent(tax.rateBp)} % add up to ${lineSum}, the rate's net is ${tax.netMinor}`);
+    }
+  }
 }
 
 const sameRate = (line: EInvoiceLine, tax: EInvoiceTax) => line.category === tax.category && line.rateBp === tax.rateBp;

@@ -33,8 +33,8 @@ export const MIXED_RATES: EInvoice = {
   seller: SELLER,
   buyer: BUYER,
   lines: [
-    { description: 'Book "Kaffee & Kuchen" <2nd ed.>', quantity: 1, category: "S", rateBp: 700, amountMinor: 2000 },
-    { description: "Mug", quantity: 2, category: "S", rateBp: 1900, amountMinor: 1500 },
+    { description: 'Book "Kaffee & Kuchen" <2nd ed.>', quantity: 1, category: "S", rateBp: 700, netMinor: 1869 },
+    { description: "Mug", quantity: 2, category: "S", rateBp: 1900, netMinor: 1261 },
   ],
   taxes: [
     { category: "S", rateBp: 700, netMinor: 1869, taxMinor: 131 },
@@ -51,8 +51,8 @@ export const TAX_FREE: EInvoice = {
   number: "INV-2026-000043",
   seller: { ...SELLER, vatId: undefined },
   lines: [
-    { description: "Beans 1 kg", quantity: 3, category: "E", rateBp: 0, amountMinor: 5397 },
-    { description: "Filter papers", quantity: 1, category: "E", rateBp: 0, amountMinor: 399 },
+    { description: "Beans 1 kg", quantity: 3, category: "E", rateBp: 0, netMinor: 5397 },
+    { description: "Filter papers", quantity: 1, category: "E", rateBp: 0, netMinor: 399 },
   ],
   taxes: [{ category: "E", rateBp: 0, netMinor: 5796, taxMinor: 0, exemptionReason: "No VAT charged under §19 UStG" }],
   paidMinor: 5796,
@@ -64,7 +64,7 @@ export const JPY: EInvoice = {
   number: "INV-2026-000044",
   currency: "JPY",
   buyer: { name: "山田 太郎", addressLines: ["千代田1-1"], postalCode: "100-0001", city: "東京都千代田区", countryCode: "JP" },
-  lines: [{ description: "コーヒー豆 (Äthiopien)", quantity: 3, category: "S", rateBp: 1000, amountMinor: 3300 }],
+  lines: [{ description: "コーヒー豆 (Äthiopien)", quantity: 3, category: "S", rateBp: 1000, netMinor: 3000 }],
   taxes: [{ category: "S", rateBp: 1000, netMinor: 3000, taxMinor: 300 }],
   paidMinor: 3300,
 };
@@ -75,8 +75,8 @@ export const ZERO_RATED: EInvoice = {
   number: "INV-2026-000045",
   buyer: { name: "Αλέξανδρος Παπαδόπουλος / Александр Пушкин", addressLines: ["Οδός Αθηνάς 1"], postalCode: "10551", city: "Αθήνα", countryCode: "GR", vatId: "EL000000000" },
   lines: [
-    { description: "Gift voucher print", quantity: 1, category: "Z", rateBp: 0, amountMinor: 500 },
-    { description: "Espresso machine", quantity: 1, category: "S", rateBp: 1900, amountMinor: 29900 },
+    { description: "Gift voucher print", quantity: 1, category: "Z", rateBp: 0, netMinor: 500 },
+    { description: "Espresso machine", quantity: 1, category: "S", rateBp: 1900, netMinor: 25126 },
   ],
   taxes: [
     { category: "Z", rateBp: 0, netMinor: 500, taxMinor: 0 },
@@ -92,7 +92,7 @@ export const CREDIT_NOTE: EInvoice = {
   number: "CN-2026-000007",
   issueDate: "2026-12-02",
   precedingInvoice: { number: "INV-2026-000042", issueDate: "2026-11-29" },
-  lines: [{ description: "Refund for order #42: Mug", quantity: 2, category: "S", rateBp: 1900, amountMinor: 1500 }],
+  lines: [{ description: "Refund for order #42: Mug", quantity: 2, category: "S", rateBp: 1900, netMinor: 1261 }],
   taxes: [{ category: "S", rateBp: 1900, netMinor: 1261, taxMinor: 239 }],
   paidMinor: 1500,
   notes: ["Refunded on 2 December 2026 to the card it was paid with (re_3Example)."],

@@ -5,7 +5,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import type { MailConfig } from "../../src/config";
+import { creditNoteEInvoice, invoiceEInvoice } from "../../src/documents/einvoice/attachFacturX";
 import { buildFacturXml } from "../../src/documents/einvoice/facturX";
+import type { CreditNoteDocument, InvoiceDocument } from "../../src/documents/invoiceModel";
 import { validateEn16931 } from "./support/en16931Validator";
 import { CREDIT_NOTE, JPY, MIXED_RATES, TAX_FREE, ZERO_RATED } from "./support/einvoiceSamples";
 
@@ -66,5 +69,63 @@ describe("our e-invoice XML passes the EN 16931 schema and rules", () => {
     expect(broken).not.toBe(xml);
     expect((await validateEn16931(broken)).fatal).toContain("BR-E-10");
     expect(() => buildFacturXml({ ...TAX_FREE, taxes: [{ ...TAX_FREE.taxes[0]!, exemptionReason: " " }] })).toThrow(/BT-120/);
+  });
+});
+
+describe("the invoice model mapped to EN 16931 (attachFacturX.ts), validated", () => {
+  const config = { invoice: { seller: { countryCode: "DE" }, einvoice: "factur-x" } } as unknown as MailConfig;
+  const invoice: InvoiceDocument = {
+    seller: { name: "Example Coffee GmbH", addressLines: ["Kaffeestraße 1", "10115 Berlin", "Germany", "Hinterhaus"], vatId: "DE000000000", email: "invoices@shop.example" },
+    number: "INV-2026-000050",
+    issuedAt: Date.UTC(2026, 10, 29, 23, 30),
+    orderNumber: 50,
+    customer: { name: "Ada Lovelace", email: "ada@example.com", billingAddress: { company: "Analytical Engines Ltd", line1: "1 St James's Square", postalCode: "SW1Y 4JU", city: "London", country: "gb" } },
+    currency: "EUR",
+    timeZone: "Europe/Berlin",
+    lines: [
+      { description: "Espresso beans 1 kg", quantity: 3, unitPriceCents: 1999, taxRateBp: 700 },
+      { description: "Grinder", quantity: 1, unitPriceCents: 8999, taxRateBp: 1900 },
+      { description: "Gift card", quantity: 1, unitPriceCents: 2500, taxRateBp: 0 },
+    ],
+    taxRatePercent: 19,
+    pricesIncludeTax: false,
+    payment: { paidAt: Date.UTC(2026, 10, 29, 23, 0), provider: "stripe", reference: "pi_3Example" },
+  };
+
+  it("an invoice with net prices over three rates (7, 19, zero-rated), the date in the shop's zone", async () => {
+    const einvoice = invoiceEInvoice(invoice, config);
+    if ("skipped" in einvoice) throw new Error(einvoice.skipped);
+    expect(einvoice.issueDate).toBe("2026-11-30"); // 23:30 UTC is the next day in Berlin
+    expect(einvoice.buyer).toMatchObject({ name: "Analytical Engines Ltd", countryCode: "GB" });
+    expect(einvoice.seller.addressLines).toEqual(["Kaffeestraße 1", "10115 Berlin", "Germany, Hinterhaus"]);
+    const report = await validateEn16931(buildFacturXml(einvoice));
+    expect(report.schemaErrors).toEqual([]);
+    expect(report.rules.filter((r) => r.flag === "fatal")).toEqual([]);
+  });
+
+  it("a one-cent refund: only the rate it fell on is credited, and it validates", async () => {
+    const note: CreditNoteDocument = {
+      seller: invoice.seller,
+      number: "CN-2026-000009",
+      issuedAt: Date.UTC(2026, 11, 3),
+      invoice: { number: invoice.number, issuedAt: invoice.issuedAt, lines: invoice.lines },
+      orderNumber: 50,
+      customer: invoice.customer,
+      currency: "EUR",
+      amountCents: 1,
+      reason: "requested_by_customer",
+      taxRatePercent: 19,
+      pricesIncludeTax: false,
+    };
+    const einvoice = creditNoteEInvoice(note, config);
+    if ("skipped" in einvoice) throw new Error(einvoice.skipped);
+    expect(einvoice.lines).toHaveLength(1);
+    const report = await validateEn16931(buildFacturXml(einvoice));
+    expect(report.schemaErrors).toEqual([]);
+    expect(report.rules.filter((r) => r.flag === "fatal")).toEqual([]);
+  });
+
+  it("no billing country: no e-invoice rather than an invented one", () => {
+    expect(invoiceEInvoice({ ...invoice, customer: { name: "Ada", email: "ada@example.com" } }, config)).toEqual({ skipped: "the order has no billing country" });
   });
 });

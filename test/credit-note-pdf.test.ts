@@ -21,6 +21,7 @@ function creditNote(overrides: Partial<CreditNoteDocument> = {}): CreditNoteDocu
     currency: "EUR",
     amountCents: 1250,
     reason: "requested_by_customer",
+    taxRatePercent: 19,
     ...overrides,
   };
 }

@@ -112,4 +112,29 @@ describe("the tax rate of an order line", () => {
       /tax_rate_bp must be NULL or whole basis points from 0 to 10000/,
     );
   });
+
+  it("a later change of prices, rates or tax settings does not change the issued invoice when it is sent again", async () => {
+    const book = await productWithRate(700, 2000, "The Coffee Book");
+    const mug = await productWithRate(null, 1500, "Ceramic mug");
+    const { id } = await createOrder({ lines: [{ productId: book, quantity: 1, unitPriceCents: 2000 }, { productId: mug, quantity: 2, unitPriceCents: 1500 }] });
+    await deliverWithEnv({}, paid(id));
+    const [invoice] = await invoicesOf(id);
+    const issued = await sentPdfText(invoice!.id, { INVOICE_TAX_RATE_PERCENT: "19", PRICES_INCLUDE_TAX: "true" } as Partial<Env>);
+    expect(issued).toMatch(/\n19%\n€25\.21\n€4\.79\n€30\.00\n/);
+    expect(issued).toMatch(/\n7%\n€18\.69\n€1\.31\n€20\.00\n/);
+
+    // Everything a shop could change afterwards: the products, and every tax setting.
+    await env.DB.batch([
+      env.DB.prepare("UPDATE products SET price_cents = 9999, tax_rate_bp = 1900 WHERE id = ?").bind(book),
+      env.DB.prepare("UPDATE products SET price_cents = 1, tax_rate_bp = 700 WHERE id = ?").bind(mug),
+      env.DB.prepare("UPDATE invoices SET status = 'PENDING', lease_until = NULL, lease_token = NULL WHERE id = ?").bind(invoice!.id),
+    ]);
+    const resent = await sentPdfText(invoice!.id, {
+      INVOICE_TAX_RATE_PERCENT: "7",
+      PRICES_INCLUDE_TAX: "false",
+      INVOICE_TAX_NOTE: "No VAT charged under §19 UStG.",
+    } as Partial<Env>);
+
+    expect(resent).toBe(issued);
+  });
 });

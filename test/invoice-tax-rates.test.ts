@@ -6,6 +6,7 @@
 // rewrites an issued invoice.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { readMailConfig } from "../src/config";
 import { postmark } from "./support/fakePostmark";
 import { invoiceJob, runQueue } from "./support/invoices";
 import { newOrder, postOrder } from "./support/orders";
@@ -136,5 +137,41 @@ describe("the tax rate of an order line", () => {
     } as Partial<Env>);
 
     expect(resent).toBe(issued);
+  });
+
+  it("an invoice whose line has no rate at all, in a shop with neither a default nor a tax note, is held for a human, not sent with a guess", async () => {
+    const plain = await productWithRate(null);
+    const { id } = await createOrder({ lines: [{ productId: plain, quantity: 1 }] });
+    await deliverWithEnv({}, paid(id));
+    const [invoice] = await invoicesOf(id);
+
+    const result = await runQueue("invoice-emails", [invoiceJob(invoice!.id)], { INVOICE_TAX_RATE_PERCENT: "" } as Partial<Env>);
+
+    expect(result.retryMessages).toEqual([]);
+    expect(postmark.received).toEqual([]);
+    const row = await env.DB.prepare("SELECT status, last_error FROM invoices WHERE id = ?").bind(invoice!.id).first<{ status: string; last_error: string }>();
+    expect(row!.status).toBe("FAILED");
+    expect(row!.last_error).toMatch(/line 1 has no tax rate: set the product's tax_rate_bp or INVOICE_TAX_RATE_PERCENT/);
+    const item = await env.DB.prepare("SELECT kind FROM attention_items WHERE invoice_id = ? AND resolved_at IS NULL").bind(invoice!.id).first<{ kind: string }>();
+    expect(item?.kind).toBe("invoice_failed");
+    expect(await lineRates(id)).toEqual([null]);
+  });
+
+  it.each([
+    [{ PRICES_INCLUDE_TAX: "yes" }, /PRICES_INCLUDE_TAX must be "true"/],
+    [{ INVOICE_TAX_RATE_PERCENT: "19,5" }, /INVOICE_TAX_RATE_PERCENT must be a percentage such as 19 or 8.1/],
+  ])("a malformed tax setting %o keeps the invoice for a retry, naming the setting, and never fails a payment", async (overrides, message) => {
+    const book = await productWithRate(700);
+    const { id } = await createOrder({ lines: [{ productId: book, quantity: 1 }] });
+    expect(await (await deliverWithEnv(overrides as Partial<Env>, paid(id))).json()).toMatchObject({ outcome: "confirmed" });
+    const [invoice] = await invoicesOf(id);
+
+    const result = await runQueue("invoice-emails", [invoiceJob(invoice!.id)], overrides as Partial<Env>);
+
+    expect(result.retryMessages).toHaveLength(1);
+    expect(postmark.received).toEqual([]);
+    const row = await env.DB.prepare("SELECT status FROM invoices WHERE id = ?").bind(invoice!.id).first<{ status: string }>();
+    expect(row!.status).toBe("PENDING");
+    expect(() => readMailConfig({ ...env, ...overrides })).toThrow(message);
   });
 });

@@ -9,7 +9,7 @@ import type { CreditNoteDocument, InvoiceDocument } from "../src/documents/invoi
 import { renderCreditNotePdf } from "../src/documents/pdf/renderCreditNotePdf";
 import { assetFontLoader, renderInvoicePdf } from "../src/documents/pdf/renderInvoicePdf";
 import { ROUNDING_RULE } from "../src/documents/taxSummary";
-import { pdfText } from "./support/pdfText";
+import { pdfText, pdfTexts } from "./support/pdfText";
 
 const fonts = assetFontLoader(env.ASSETS);
 
@@ -136,6 +136,24 @@ describe("the invoice PDF of a mixed-rate basket", () => {
 
     expect(text).toMatch(/Invoice date\n29 November 2026\nDate of supply\n29 November 2026/);
     expect(text).not.toContain("Paid on");
+  });
+});
+
+describe("a long invoice", () => {
+  it.each([30, 34, 38, 42])("keeps the VAT breakdown and the totals on one page (%i lines)", async (count) => {
+    const lines = Array.from({ length: count }, (_, i) => ({
+      description: `Item ${i + 1}${i % 9 === 0 ? " with a description long enough to wrap onto a second line of the table" : ""}`,
+      quantity: (i % 3) + 1,
+      unitPriceCents: 990 + i * 37,
+      taxRateBp: i % 2 ? 700 : 1900,
+    }));
+    const pages = await pdfTexts(await renderInvoicePdf(basket({ lines }), fonts));
+
+    const breakdownPage = pages.findIndex((page) => page.includes("VAT BREAKDOWN"));
+    const totalPage = pages.findIndex((page) => page.includes("Total"));
+    expect(pages.length).toBeGreaterThan(1);
+    expect(breakdownPage).toBeGreaterThan(-1);
+    expect(totalPage).toBe(breakdownPage);
   });
 });
 

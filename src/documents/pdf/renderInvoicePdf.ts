@@ -228,6 +228,8 @@ class InvoicePages {
     this.drawHeader();
     this.drawTableHeader();
     for (const row of this.layout.rows) this.drawRow(row);
+    // The VAT breakdown and the totals read together: never split over two pages.
+    if (this.y - this.taxTableHeight() - this.totalsHeight() < BOTTOM) this.continueOnNewPage(false);
     this.drawTaxTable();
     this.drawTotals();
     this.drawFooters();
@@ -349,12 +351,16 @@ class InvoicePages {
    * The VAT per rate: a small table under the lines, its amounts right-aligned on the same
    * edge as the lines' amounts, so net + VAT = gross reads down and across.
    */
+  private taxTableHeight(): number {
+    const table = this.layout.taxTable;
+    return table ? 22 + 8 + 16 + table.rows.length * 16 + 4 : 0;
+  }
+
   private drawTaxTable(): void {
     const table = this.layout.taxTable;
     if (!table) return;
     const { text, columns } = this;
-    const height = 18 + 20 + table.rows.length * 16 + 4;
-    if (this.y - height < BOTTOM) this.continueOnNewPage(false);
+    if (this.y - this.taxTableHeight() < BOTTOM) this.continueOnNewPage(false);
     const page = this.page;
     const all = [table.columns, ...table.rows];
     const widest = (pick: (row: TaxTableRow) => string) => Math.max(...all.map((row) => text.width(pick(row), BODY)));
@@ -387,6 +393,13 @@ class InvoicePages {
     this.y = y - 4;
   }
 
+  private totalsHeight(): number {
+    const { text, layout } = this;
+    const notes = layout.notes.reduce((lines, note) => lines + text.wrap(note, 8.5, CONTENT_WIDTH).length, 0);
+    const paid = layout.paid ? text.wrap(layout.paid, 10, CONTENT_WIDTH).length : 0;
+    return 14 + layout.totals.length * 18 + 8 + paid * 14 + (paid ? 8 : 0) + notes * 12;
+  }
+
   private drawTotals(): void {
     const { text, layout, columns } = this;
     // The tax note of a shop that charges no VAT replaces the whole VAT statement: printed in ink, not muted.
@@ -394,8 +407,7 @@ class InvoicePages {
       text.wrap(note, 8.5, CONTENT_WIDTH).map((line) => ({ line, style: note === layout.taxNote ? { size: 9.5 } : { size: 8.5, color: MUTED } })),
     );
     const paid = layout.paid ? text.wrap(layout.paid, 10, CONTENT_WIDTH) : [];
-    const height = 14 + layout.totals.length * 18 + 8 + paid.length * 14 + (paid.length ? 8 : 0) + notes.length * 12;
-    if (this.y - height < BOTTOM) this.continueOnNewPage(false);
+    if (this.y - this.totalsHeight() < BOTTOM) this.continueOnNewPage(false);
 
     const page = this.page;
     const styleOf = (total: InvoiceTotal): TextStyle => (total.grand ? { size: 12, bold: true } : { size: BODY });

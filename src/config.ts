@@ -169,6 +169,10 @@ const MailSchema = z
     /** Address lines separated by "|" (wrangler vars are single strings). */
     SELLER_ADDRESS: text(""),
     SELLER_VAT_ID: text(),
+    /** The seller's country, ISO 3166-1 alpha-2 (DE): not printed (SELLER_ADDRESS says it), for the e-invoice. */
+    SELLER_COUNTRY: text().pipe(
+      z.string().regex(/^[A-Z]{2}$/, "SELLER_COUNTRY must be a two-letter ISO 3166-1 code in capitals (DE)").optional(),
+    ),
     /** The seller's national tax number (a German Steuernummer), printed when set. */
     SELLER_TAX_NUMBER: text(),
     /** The register entry ("Amtsgericht Berlin HRB 12345"), printed when set. */
@@ -222,6 +226,8 @@ export interface MailConfig {
       name: string;
       addressLines: string[];
       vatId: string | undefined;
+      /** SELLER_COUNTRY, ISO 3166-1 alpha-2 */
+      countryCode: string | undefined;
       taxNumber: string | undefined;
       registerEntry: string | undefined;
       contactLines: string[];
@@ -244,6 +250,7 @@ export const readMailConfig = memoise((env): MailConfig => {
         name: c.SELLER_NAME!,
         addressLines: (c.SELLER_ADDRESS ?? "").split("|").map((l) => l.trim()).filter(Boolean),
         vatId: c.SELLER_VAT_ID,
+        countryCode: c.SELLER_COUNTRY,
         taxNumber: c.SELLER_TAX_NUMBER,
         registerEntry: c.SELLER_REGISTER,
         contactLines: (c.SELLER_CONTACT ?? "").split("|").map((l) => l.trim()).filter(Boolean),

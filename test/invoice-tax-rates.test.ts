@@ -174,4 +174,26 @@ describe("the tax rate of an order line", () => {
     expect(row!.status).toBe("PENDING");
     expect(() => readMailConfig({ ...env, ...overrides })).toThrow(message);
   });
+
+  it("reads the seller's and the shop's tax settings in the consumer's config, each checked", () => {
+    const config = readMailConfig({
+      ...env,
+      SELLER_COUNTRY: "DE",
+      SELLER_TAX_NUMBER: "30/123/45678",
+      SELLER_REGISTER: "Amtsgericht Berlin HRB 1",
+      SELLER_CONTACT: "Phone 1 | www.example",
+      INVOICE_TAX_RATE_PERCENT: "8.1",
+      PRICES_INCLUDE_TAX: "false",
+      INVOICE_TAX_NOTE: "",
+    });
+    expect(config.invoice).toMatchObject({ taxRatePercent: 8.1, pricesIncludeTax: false, taxNote: undefined });
+    expect(config.invoice.seller).toMatchObject({
+      countryCode: "DE",
+      taxNumber: "30/123/45678",
+      registerEntry: "Amtsgericht Berlin HRB 1",
+      contactLines: ["Phone 1", "www.example"],
+    });
+    expect(() => readMailConfig({ ...env, SELLER_COUNTRY: "Germany" })).toThrow(/SELLER_COUNTRY must be a two-letter ISO 3166-1 code/);
+    expect(() => readMailConfig({ ...env, INVOICE_TAX_RATE_PERCENT: "101" })).toThrow(/at most 100/);
+  });
 });

@@ -169,6 +169,10 @@ const MailSchema = z
     /** Address lines separated by "|" (wrangler vars are single strings). */
     SELLER_ADDRESS: text(""),
     SELLER_VAT_ID: text(),
+    /** The seller's country, ISO 3166-1 alpha-2 (DE): not printed (SELLER_ADDRESS says it), for the e-invoice. */
+    SELLER_COUNTRY: text().pipe(
+      z.string().regex(/^[A-Z]{2}$/, "SELLER_COUNTRY must be a two-letter ISO 3166-1 code in capitals (DE)").optional(),
+    ),
     /** The seller's national tax number (a German Steuernummer), printed when set. */
     SELLER_TAX_NUMBER: text(),
     /** The register entry ("Amtsgericht Berlin HRB 12345"), printed when set. */
@@ -204,8 +208,6 @@ const MailSchema = z
     INVOICE_EINVOICE: text("off").pipe(
       z.enum(["off", "factur-x"], { error: 'INVOICE_EINVOICE must be "factur-x" (an EN 16931 e-invoice inside the PDF) or unset' }),
     ),
-    /** The seller's country, ISO 3166-1 alpha-2 (DE): EN 16931 needs it as a code, not as an address line. */
-    SELLER_COUNTRY: text().pipe(z.string().regex(/^[A-Z]{2}$/, "SELLER_COUNTRY must be a two-letter ISO 3166 country code in capitals (DE)").optional()),
   })
   .refine((c) => c.INVOICE_EINVOICE !== "factur-x" || c.SELLER_COUNTRY, {
     message: "SELLER_COUNTRY must be set when INVOICE_EINVOICE is factur-x (EN 16931 needs the seller's country code)",
@@ -232,11 +234,11 @@ export interface MailConfig {
       name: string;
       addressLines: string[];
       vatId: string | undefined;
+      /** SELLER_COUNTRY, ISO 3166-1 alpha-2 */
+      countryCode: string | undefined;
       taxNumber: string | undefined;
       registerEntry: string | undefined;
       contactLines: string[];
-      /** SELLER_COUNTRY, ISO 3166-1 alpha-2: required by the e-invoice */
-      countryCode: string | undefined;
     };
     /** INVOICE_EINVOICE: "factur-x" embeds the EN 16931 XML in every PDF */
     einvoice: "off" | "factur-x";
@@ -258,10 +260,10 @@ export const readMailConfig = memoise((env): MailConfig => {
         name: c.SELLER_NAME!,
         addressLines: (c.SELLER_ADDRESS ?? "").split("|").map((l) => l.trim()).filter(Boolean),
         vatId: c.SELLER_VAT_ID,
+        countryCode: c.SELLER_COUNTRY,
         taxNumber: c.SELLER_TAX_NUMBER,
         registerEntry: c.SELLER_REGISTER,
         contactLines: (c.SELLER_CONTACT ?? "").split("|").map((l) => l.trim()).filter(Boolean),
-        countryCode: c.SELLER_COUNTRY,
       },
       einvoice: c.INVOICE_EINVOICE,
     },

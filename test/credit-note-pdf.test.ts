@@ -21,6 +21,7 @@ function creditNote(overrides: Partial<CreditNoteDocument> = {}): CreditNoteDocu
     currency: "EUR",
     amountCents: 1250,
     reason: "requested_by_customer",
+    taxRatePercent: 19,
     ...overrides,
   };
 }
@@ -65,7 +66,7 @@ describe("the credit note PDF", () => {
     expect(text).toMatch(/VAT 19%\n€19\.00/);
     expect(text).toMatch(/Total refunded\n€119\.00/);
     expect(text).toContain("The refunded amount includes VAT at 19%.");
-    // The same split the invoice's totals use (grossTotals): net + tax = the amount.
+    // The same tax model the invoice uses (src/documents/taxSummary.ts): net + tax = the amount.
     const layout = layoutCreditNote(doc);
     expect(layout.totals.map((t) => t.cents)).toEqual([10000, 1900, 11900]);
   });

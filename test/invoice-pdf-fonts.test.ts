@@ -25,6 +25,7 @@ function invoice(customerName: string): InvoiceDocument {
     customer: { name: customerName, email: "customer@example.test" },
     currency: "EUR",
     lines: [{ description: "Espresso beans", quantity: 1, unitPriceCents: 2490 }],
+    taxRatePercent: 19,
   };
 }
 

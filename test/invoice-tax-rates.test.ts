@@ -6,6 +6,7 @@
 // rewrites an issued invoice.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { readMailConfig } from "../src/config";
 import { postmark } from "./support/fakePostmark";
 import { invoiceJob, runQueue } from "./support/invoices";
 import { newOrder, postOrder } from "./support/orders";
@@ -111,5 +112,88 @@ describe("the tax rate of an order line", () => {
     await expect(env.DB.prepare(`UPDATE products SET tax_rate_bp = ${value} WHERE id = ?`).bind(p).run()).rejects.toThrow(
       /tax_rate_bp must be NULL or whole basis points from 0 to 10000/,
     );
+  });
+
+  it("a later change of prices, rates or tax settings does not change the issued invoice when it is sent again", async () => {
+    const book = await productWithRate(700, 2000, "The Coffee Book");
+    const mug = await productWithRate(null, 1500, "Ceramic mug");
+    const { id } = await createOrder({ lines: [{ productId: book, quantity: 1, unitPriceCents: 2000 }, { productId: mug, quantity: 2, unitPriceCents: 1500 }] });
+    await deliverWithEnv({}, paid(id));
+    const [invoice] = await invoicesOf(id);
+    const issued = await sentPdfText(invoice!.id, { INVOICE_TAX_RATE_PERCENT: "19", PRICES_INCLUDE_TAX: "true" } as Partial<Env>);
+    expect(issued).toMatch(/\n19%\n€25\.21\n€4\.79\n€30\.00\n/);
+    expect(issued).toMatch(/\n7%\n€18\.69\n€1\.31\n€20\.00\n/);
+
+    // Everything a shop could change afterwards: the products, and every tax setting.
+    await env.DB.batch([
+      env.DB.prepare("UPDATE products SET price_cents = 9999, tax_rate_bp = 1900 WHERE id = ?").bind(book),
+      env.DB.prepare("UPDATE products SET price_cents = 1, tax_rate_bp = 700 WHERE id = ?").bind(mug),
+      env.DB.prepare("UPDATE invoices SET status = 'PENDING', lease_until = NULL, lease_token = NULL WHERE id = ?").bind(invoice!.id),
+    ]);
+    const resent = await sentPdfText(invoice!.id, {
+      INVOICE_TAX_RATE_PERCENT: "7",
+      PRICES_INCLUDE_TAX: "false",
+      INVOICE_TAX_NOTE: "No VAT charged under §19 UStG.",
+    } as Partial<Env>);
+
+    expect(resent).toBe(issued);
+  });
+
+  it("an invoice whose line has no rate at all, in a shop with neither a default nor a tax note, is held for a human, not sent with a guess", async () => {
+    const plain = await productWithRate(null);
+    const { id } = await createOrder({ lines: [{ productId: plain, quantity: 1 }] });
+    await deliverWithEnv({}, paid(id));
+    const [invoice] = await invoicesOf(id);
+
+    const result = await runQueue("invoice-emails", [invoiceJob(invoice!.id)], { INVOICE_TAX_RATE_PERCENT: "" } as Partial<Env>);
+
+    expect(result.retryMessages).toEqual([]);
+    expect(postmark.received).toEqual([]);
+    const row = await env.DB.prepare("SELECT status, last_error FROM invoices WHERE id = ?").bind(invoice!.id).first<{ status: string; last_error: string }>();
+    expect(row!.status).toBe("FAILED");
+    expect(row!.last_error).toMatch(/line 1 has no tax rate: set the product's tax_rate_bp or INVOICE_TAX_RATE_PERCENT/);
+    const item = await env.DB.prepare("SELECT kind FROM attention_items WHERE invoice_id = ? AND resolved_at IS NULL").bind(invoice!.id).first<{ kind: string }>();
+    expect(item?.kind).toBe("invoice_failed");
+    expect(await lineRates(id)).toEqual([null]);
+  });
+
+  it.each([
+    [{ PRICES_INCLUDE_TAX: "yes" }, /PRICES_INCLUDE_TAX must be "true"/],
+    [{ INVOICE_TAX_RATE_PERCENT: "19,5" }, /INVOICE_TAX_RATE_PERCENT must be a percentage such as 19 or 8.1/],
+  ])("a malformed tax setting %o keeps the invoice for a retry, naming the setting, and never fails a payment", async (overrides, message) => {
+    const book = await productWithRate(700);
+    const { id } = await createOrder({ lines: [{ productId: book, quantity: 1 }] });
+    expect(await (await deliverWithEnv(overrides as Partial<Env>, paid(id))).json()).toMatchObject({ outcome: "confirmed" });
+    const [invoice] = await invoicesOf(id);
+
+    const result = await runQueue("invoice-emails", [invoiceJob(invoice!.id)], overrides as Partial<Env>);
+
+    expect(result.retryMessages).toHaveLength(1);
+    expect(postmark.received).toEqual([]);
+    const row = await env.DB.prepare("SELECT status FROM invoices WHERE id = ?").bind(invoice!.id).first<{ status: string }>();
+    expect(row!.status).toBe("PENDING");
+    expect(() => readMailConfig({ ...env, ...overrides })).toThrow(message);
+  });
+
+  it("reads the seller's and the shop's tax settings in the consumer's config, each checked", () => {
+    const config = readMailConfig({
+      ...env,
+      SELLER_COUNTRY: "DE",
+      SELLER_TAX_NUMBER: "30/123/45678",
+      SELLER_REGISTER: "Amtsgericht Berlin HRB 1",
+      SELLER_CONTACT: "Phone 1 | www.example",
+      INVOICE_TAX_RATE_PERCENT: "8.1",
+      PRICES_INCLUDE_TAX: "false",
+      INVOICE_TAX_NOTE: "",
+    });
+    expect(config.invoice).toMatchObject({ taxRatePercent: 8.1, pricesIncludeTax: false, taxNote: undefined });
+    expect(config.invoice.seller).toMatchObject({
+      countryCode: "DE",
+      taxNumber: "30/123/45678",
+      registerEntry: "Amtsgericht Berlin HRB 1",
+      contactLines: ["Phone 1", "www.example"],
+    });
+    expect(() => readMailConfig({ ...env, SELLER_COUNTRY: "Germany" })).toThrow(/SELLER_COUNTRY must be a two-letter ISO 3166-1 code/);
+    expect(() => readMailConfig({ ...env, INVOICE_TAX_RATE_PERCENT: "101" })).toThrow(/at most 100/);
   });
 });

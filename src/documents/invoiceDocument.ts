@@ -41,8 +41,8 @@ export interface InvoiceLineRow {
 }
 
 export function sellerOf(config: MailConfig): SellerDetails {
-  const { name, addressLines, vatId, taxNumber, registerEntry, contactLines } = config.invoice.seller;
-  return { name, addressLines, vatId, taxNumber, registerEntry, contactLines, email: config.invoice.fromEmail };
+  const { name, addressLines, vatId, countryCode, taxNumber, registerEntry, contactLines } = config.invoice.seller;
+  return { name, addressLines, vatId, countryCode, taxNumber, registerEntry, contactLines, email: config.invoice.fromEmail };
 }
 
 export function billingAddressOf(row: OrderBillingRow): BillingAddress | null {

@@ -7,6 +7,8 @@ import { summariseCreditNoteTax, summariseTax, type TaxSummary } from "./taxSumm
 export interface SellerDetails {
   name: string;
   addressLines: string[];
+  /** SELLER_COUNTRY, ISO 3166-1 alpha-2 (BT-40); not printed: the address lines say it */
+  countryCode?: string;
   /** SELLER_VAT_ID (EN 16931 BT-31) */
   vatId?: string;
   /** SELLER_TAX_NUMBER: the national tax number, e.g. a German Steuernummer (BT-32) */

@@ -33,6 +33,19 @@ export interface NewOrder {
   customerName: string;
   currency: string;
   lines: { product_id: number; quantity: number }[];
+  /** printed on the invoice; every part optional */
+  billingAddress?: {
+    name?: string;
+    company?: string;
+    line1?: string;
+    line2?: string;
+    postal_code?: string;
+    city?: string;
+    country?: string;
+    vat_id?: string;
+  };
+  /** YYYY-MM-DD, when not the confirmation date */
+  supplyDate?: string;
   now: number;
   reservedUntil: number;
   idempotencyKey: string | null;
@@ -69,6 +82,15 @@ const p = {
   lines: sql.placeholder("lines"),
   key: sql.placeholder("key"),
   requestHash: sql.placeholder("requestHash"),
+  billingName: sql.placeholder("billingName"),
+  billingCompany: sql.placeholder("billingCompany"),
+  billingLine1: sql.placeholder("billingLine1"),
+  billingLine2: sql.placeholder("billingLine2"),
+  billingPostalCode: sql.placeholder("billingPostalCode"),
+  billingCity: sql.placeholder("billingCity"),
+  billingCountry: sql.placeholder("billingCountry"),
+  billingVatId: sql.placeholder("billingVatId"),
+  supplyDate: sql.placeholder("supplyDate"),
 };
 
 /** The lines sent, one row each, in the order sent. */
@@ -87,9 +109,13 @@ const reserveLinesOf = (orderId: unknown) => sql`
 const createBatch = compileBatch<keyof typeof p>([
   // 1. The order, only while its Idempotency-Key is unused and every product exists.
   sql`
-    INSERT INTO orders (id, order_number, status, customer_email, customer_name, currency, reserved_until, created_at, updated_at)
+    INSERT INTO orders (id, order_number, status, customer_email, customer_name, currency, reserved_until, created_at, updated_at,
+      billing_name, billing_company, billing_line1, billing_line2, billing_postal_code, billing_city, billing_country,
+      billing_vat_id, supply_date)
     SELECT ${p.orderId}, (SELECT COALESCE(MAX(order_number), 0) + 1 FROM orders), 'AWAITING_PAYMENT',
-      ${p.email}, ${p.name}, ${p.currency}, ${p.reservedUntil}, ${p.now}, ${p.now}
+      ${p.email}, ${p.name}, ${p.currency}, ${p.reservedUntil}, ${p.now}, ${p.now},
+      ${p.billingName}, ${p.billingCompany}, ${p.billingLine1}, ${p.billingLine2}, ${p.billingPostalCode}, ${p.billingCity},
+      ${p.billingCountry}, ${p.billingVatId}, ${p.supplyDate}
     WHERE NOT EXISTS (SELECT 1 FROM order_idempotency_keys WHERE key = ${p.key})
       AND NOT EXISTS (SELECT 1 FROM (${sentLines}) AS l LEFT JOIN products pr ON pr.id = l.product_id WHERE pr.id IS NULL)`,
   // 2. Its lines at today's prices and tax rates (nothing happens when the order was not written).
@@ -145,6 +171,15 @@ export async function createOrder(d1: D1Database, order: NewOrder): Promise<Crea
     lines: JSON.stringify(order.lines.map(({ product_id, quantity }) => ({ product_id, quantity }))),
     key: order.idempotencyKey,
     requestHash: order.requestHash,
+    billingName: order.billingAddress?.name ?? null,
+    billingCompany: order.billingAddress?.company ?? null,
+    billingLine1: order.billingAddress?.line1 ?? null,
+    billingLine2: order.billingAddress?.line2 ?? null,
+    billingPostalCode: order.billingAddress?.postal_code ?? null,
+    billingCity: order.billingAddress?.city ?? null,
+    billingCountry: order.billingAddress?.country ?? null,
+    billingVatId: order.billingAddress?.vat_id ?? null,
+    supplyDate: order.supplyDate ?? null,
   };
   for (let attempt = 1; ; attempt++) {
     try {

@@ -103,7 +103,7 @@ function partiesOf(
   doc: Pick<InvoiceDocument, "seller" | "customer">,
   config: MailConfig,
 ): { seller: EInvoiceSeller; buyer: EInvoiceParty } | Skipped {
-  const countryCode = config.invoice.seller.countryCode;
+  const countryCode = doc.seller.countryCode ?? config.invoice.seller.countryCode;
   // readMailConfig refuses factur-x without SELLER_COUNTRY; this is for a document built by hand.
   if (!countryCode) return { skipped: "SELLER_COUNTRY is not set" };
   const address: BillingAddress = doc.customer.billingAddress ?? {};

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { pdfText } from "../support/pdfText";
 import { validateEn16931 } from "./support/en16931Validator";
 import { readFacturX } from "./support/facturXPdf";
 import { startFakePostmarkServer, type FakePostmarkServer } from "./support/fakePostmarkServer";
@@ -148,6 +149,9 @@ describe("a shop that charges VAT: INVOICE_EINVOICE=factur-x", () => {
     expect(between(xml, "DuePayableAmount")).toEqual(["0.00"]);
     expect(xml).toMatch(/Paid on \d{4}-\d{2}-\d{2} via Stripe \(pi_/);
     expect(xml).toContain(`<ram:Name>${ADA.customer_name}</ram:Name>`);
+    // The page a person reads says the same amounts (a hybrid invoice's two halves must agree).
+    const page = await pdfText(bytes);
+    for (const amount of ["46.54", "3.26", "5.46", "1.04", "56.30"]) expect(page).toContain(`€${amount}`);
   });
 
   it("emails a credit note for a partial refund: type 381, naming the invoice it corrects", async () => {
@@ -168,6 +172,7 @@ describe("a shop that charges VAT: INVOICE_EINVOICE=factur-x", () => {
     expect(between(xml, "GrandTotalAmount")).toEqual(["5900"]);
     expect(xml).toContain(`<ram:Name>${TARO.customer_name}</ram:Name>`);
     expect(xml).toContain("<ram:CityName>東京都千代田区</ram:CityName>");
+    expect(await pdfText(bytes)).toMatch(/¥5,900/);
   });
 
   it("sends the plain PDF, without XML, for an order with no billing country (EN 16931 needs one)", async () => {
@@ -204,5 +209,6 @@ describe("a shop that charges no VAT (INVOICE_TAX_NOTE): category E with the not
     expect(between(xml, "TaxTotalAmount")).toEqual(["0.00"]);
     expect(between(xml, "GrandTotalAmount")).toEqual(["45.00"]);
     expect(xml).toContain("<ram:Name>Kawiarnia Łódź Sp. z o.o.</ram:Name>");
+    expect(await pdfText(bytes)).toContain(TAX_NOTE);
   });
 });

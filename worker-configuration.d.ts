@@ -12,6 +12,8 @@ declare namespace Cloudflare {
 		SELLER_NAME: string;
 		SELLER_ADDRESS: string;
 		SELLER_VAT_ID: string;
+		SELLER_COUNTRY: string;
+		INVOICE_TAX_RATE_PERCENT: string;
 		INVOICE_LOCALE: string;
 		INVOICE_PREFIX: string;
 		POSTMARK_MESSAGE_STREAM: string;

@@ -212,10 +212,49 @@ const MailSchema = z
     /** Address lines separated by "|" (wrangler vars are single strings). */
     SELLER_ADDRESS: text(""),
     SELLER_VAT_ID: text(),
+    /** The seller's country, ISO 3166-1 alpha-2 (DE): not printed (SELLER_ADDRESS says it), for the e-invoice. */
+    SELLER_COUNTRY: text().pipe(
+      z.string().regex(/^[A-Z]{2}$/, "SELLER_COUNTRY must be a two-letter ISO 3166-1 code in capitals (DE)").optional(),
+    ),
+    /** The seller's national tax number (a German Steuernummer), printed when set. */
+    SELLER_TAX_NUMBER: text(),
+    /** The register entry ("Amtsgericht Berlin HRB 12345"), printed when set. */
+    SELLER_REGISTER: text(),
+    /** Contact lines separated by "|" (phone, website, managing directors), printed when set. */
+    SELLER_CONTACT: text(""),
     INVOICE_LOCALE: text("en-GB"),
     INVOICE_TIME_ZONE: InvoiceTimeZone,
-    /** Prices are gross; when set, the invoice shows net, tax and gross. */
-    INVOICE_TAX_RATE_PERCENT: z.coerce.number().min(0).max(100).optional().or(z.literal("").transform(() => undefined)),
+    /**
+     * The VAT rate of every product without its own (products.tax_rate_bp), in percent with
+     * at most two decimals. Unset: a line without a rate cannot be invoiced (an invoice must
+     * state its rate), unless INVOICE_TAX_NOTE says the shop charges no VAT.
+     */
+    INVOICE_TAX_RATE_PERCENT: z
+      // wrangler.toml may hold it as a number (INVOICE_TAX_RATE_PERCENT = 19).
+      .preprocess((v) => (typeof v === "number" ? String(v) : v), z.string().optional())
+      .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()))
+      .pipe(
+        z
+          .string()
+          .regex(/^\d{1,3}(\.\d{1,2})?$/, "INVOICE_TAX_RATE_PERCENT must be a percentage such as 19 or 8.1 (at most two decimals)")
+          .transform(Number)
+          .pipe(z.number().max(100, "INVOICE_TAX_RATE_PERCENT must be at most 100"))
+          .optional(),
+      ),
+    /** "true" (the default): prices are gross, tax included; "false": prices are net. */
+    PRICES_INCLUDE_TAX: text("true").pipe(
+      z.enum(["true", "false"], { error: 'PRICES_INCLUDE_TAX must be "true" (prices include VAT) or "false"' }),
+    ),
+    /** A shop that charges no VAT (a small business): the note every invoice prints instead. */
+    INVOICE_TAX_NOTE: text().refine((v) => v === undefined || v.length <= 300, { message: "INVOICE_TAX_NOTE must be at most 300 characters" }),
+    /** "factur-x": every invoice and credit note PDF carries its EN 16931 XML (docs/einvoice.md). */
+    INVOICE_EINVOICE: text("off").pipe(
+      z.enum(["off", "factur-x"], { error: 'INVOICE_EINVOICE must be "factur-x" (an EN 16931 e-invoice inside the PDF) or unset' }),
+    ),
+  })
+  .refine((c) => c.INVOICE_EINVOICE !== "factur-x" || c.SELLER_COUNTRY, {
+    message: "SELLER_COUNTRY must be set when INVOICE_EINVOICE is factur-x (EN 16931 needs the seller's country code)",
+    path: ["SELLER_COUNTRY"],
   })
   .refine((c) => !c.POSTMARK_SERVER_TOKEN || c.INVOICE_FROM_EMAIL, {
     message: "INVOICE_FROM_EMAIL must be set when POSTMARK_SERVER_TOKEN is (a verified Postmark sender)",
@@ -228,8 +267,24 @@ export interface MailConfig {
     fromEmail: string;
     locale: string;
     timeZone: string;
+    /** INVOICE_TAX_RATE_PERCENT: the default rate of lines without their own */
     taxRatePercent: number | undefined;
-    seller: { name: string; addressLines: string[]; vatId: string | undefined };
+    /** PRICES_INCLUDE_TAX, default true */
+    pricesIncludeTax: boolean;
+    /** INVOICE_TAX_NOTE: set when the shop charges no VAT */
+    taxNote: string | undefined;
+    seller: {
+      name: string;
+      addressLines: string[];
+      vatId: string | undefined;
+      /** SELLER_COUNTRY, ISO 3166-1 alpha-2 */
+      countryCode: string | undefined;
+      taxNumber: string | undefined;
+      registerEntry: string | undefined;
+      contactLines: string[];
+    };
+    /** INVOICE_EINVOICE: "factur-x" embeds the EN 16931 XML in every PDF */
+    einvoice: "off" | "factur-x";
   };
 }
 
@@ -242,11 +297,18 @@ export const readMailConfig = memoise((env): MailConfig => {
       locale: c.INVOICE_LOCALE!,
       timeZone: c.INVOICE_TIME_ZONE!,
       taxRatePercent: c.INVOICE_TAX_RATE_PERCENT,
+      pricesIncludeTax: c.PRICES_INCLUDE_TAX === "true",
+      taxNote: c.INVOICE_TAX_NOTE,
       seller: {
         name: c.SELLER_NAME!,
         addressLines: (c.SELLER_ADDRESS ?? "").split("|").map((l) => l.trim()).filter(Boolean),
         vatId: c.SELLER_VAT_ID,
+        countryCode: c.SELLER_COUNTRY,
+        taxNumber: c.SELLER_TAX_NUMBER,
+        registerEntry: c.SELLER_REGISTER,
+        contactLines: (c.SELLER_CONTACT ?? "").split("|").map((l) => l.trim()).filter(Boolean),
       },
+      einvoice: c.INVOICE_EINVOICE,
     },
   };
 });

@@ -76,8 +76,26 @@ const OrderLineAnswerSchema = z
     quantity: z.number().int(),
     unit_price_cents: z.number().int().meta({ description: "Taken from `products` when the order was written." }),
     line_total_cents: z.number().int(),
+    tax_rate_bp: z
+      .number()
+      .int()
+      .nullable()
+      .meta({ description: "The line's VAT rate in basis points (1900 is 19 %), from `products.tax_rate_bp`; null: the shop's default, fixed when the invoice is issued." }),
   })
   .meta({ title: "OrderLine" });
+
+const BillingAddressAnswerSchema = z
+  .object({
+    name: z.string().nullable(),
+    company: z.string().nullable(),
+    line1: z.string().nullable(),
+    line2: z.string().nullable(),
+    postal_code: z.string().nullable(),
+    city: z.string().nullable(),
+    country: z.string().nullable().meta({ description: "ISO 3166-1 alpha-2." }),
+    vat_id: z.string().nullable(),
+  })
+  .meta({ title: "OrderBillingAddress" });
 
 // The answer's builder is src/orders/orderView.ts (toOrderBody): a field added there is added here.
 const OrderPaymentAnswerSchema = z
@@ -109,6 +127,11 @@ const OrderAnswerSchema = z
     invoice_number: z.string().nullable().meta({ description: "Set once the payment is confirmed." }),
     created_at: z.string(),
     lines: z.array(OrderLineAnswerSchema),
+    billing_address: BillingAddressAnswerSchema.nullable().meta({ description: "Printed on the invoice; null when the order has none." }),
+    supply_date: z
+      .string()
+      .nullable()
+      .meta({ description: "YYYY-MM-DD: the date of supply on the invoice; null means the day the order is paid." }),
     payment_status: z.enum(["unpaid", "pending", "paid", "partially_refunded", "refunded"]).meta({
       description:
         "From the payments ledger: `pending` while a delayed payment (SEPA, bank transfer) is under way; `paid` once a " +

@@ -4,7 +4,7 @@
 // through the real webhook (which issues their invoice); the credit_notes rows are written
 // directly, as the refund batch (or another tool) writes them.
 import { env } from "cloudflare:workers";
-import { PDFDocument } from "pdf-lib";
+import { PDFDocument } from "@cantoo/pdf-lib";
 import { beforeEach, describe, expect, it } from "vitest";
 import { describeAttention, type AttentionRow } from "../src/attention/describeAttention";
 import { ATTENTION_SELECT } from "../src/attention/attentionQuery";

@@ -2,7 +2,7 @@
 // so it names the invoice it corrects, the order, the customer and the refunded amount in
 // the currency's own unit, with the tax split when invoices show tax.
 import { env } from "cloudflare:workers";
-import { PDFDocument } from "pdf-lib";
+import { PDFDocument } from "@cantoo/pdf-lib";
 import { describe, expect, it } from "vitest";
 import { layoutCreditNote, type CreditNoteDocument } from "../src/documents/pdf/layoutCreditNote";
 import { renderCreditNotePdf } from "../src/documents/pdf/renderCreditNotePdf";
@@ -21,6 +21,7 @@ function creditNote(overrides: Partial<CreditNoteDocument> = {}): CreditNoteDocu
     currency: "EUR",
     amountCents: 1250,
     reason: "requested_by_customer",
+    taxRatePercent: 19,
     ...overrides,
   };
 }
@@ -65,7 +66,7 @@ describe("the credit note PDF", () => {
     expect(text).toMatch(/VAT 19%\n€19\.00/);
     expect(text).toMatch(/Total refunded\n€119\.00/);
     expect(text).toContain("The refunded amount includes VAT at 19%.");
-    // The same split the invoice's totals use (grossTotals): net + tax = the amount.
+    // The same tax model the invoice uses (src/documents/taxSummary.ts): net + tax = the amount.
     const layout = layoutCreditNote(doc);
     expect(layout.totals.map((t) => t.cents)).toEqual([10000, 1900, 11900]);
   });

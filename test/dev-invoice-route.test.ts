@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { PDFDocument } from "pdf-lib";
+import { PDFDocument } from "@cantoo/pdf-lib";
 import devWorker from "../src/dev/devWorker";
 import { confirmedOrderWithInvoice } from "./support/invoices";
 import { deliverWithEnv } from "./support/shop";

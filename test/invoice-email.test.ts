@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { PDFDocument } from "pdf-lib";
+import { PDFDocument } from "@cantoo/pdf-lib";
 import { ANSWERS, FAKE_TOKEN, postmark } from "./support/fakePostmark";
 import { confirmedOrderWithInvoice, invoiceJob, invoiceRow, runQueue } from "./support/invoices";
 import { eventually, order } from "./support/shop";

@@ -2,6 +2,7 @@
 // both use it): rows, totals, the tax breakdown, and human-formatted money and dates.
 import { describe, expect, it } from "vitest";
 import { layoutInvoice, type InvoiceDocument } from "../src/documents/pdf/renderInvoicePdf";
+import { ROUNDING_RULE } from "../src/documents/taxSummary";
 import { sampleInvoice } from "./support/sampleInvoice";
 
 const NBSP = "\u00a0";
@@ -9,17 +10,23 @@ const NBSP = "\u00a0";
 const invoice = sampleInvoice;
 
 describe("layoutInvoice", () => {
-  it("prints one row per line with quantity, unit price and line total", () => {
+  it("prints one row per line with quantity, unit price, VAT rate and line total, and the VAT of the total", () => {
     const layout = layoutInvoice(invoice());
 
     expect(layout.rows).toEqual([
-      { description: "Espresso beans, 1 kg", quantity: "2", unitPrice: "€24.90", lineTotal: "€49.80", lineTotalCents: 4980 },
-      { description: "Ceramic mug", quantity: "1", unitPrice: "€12.99", lineTotal: "€12.99", lineTotalCents: 1299 },
-      { description: "Gift wrap", quantity: "3", unitPrice: "€1.50", lineTotal: "€4.50", lineTotalCents: 450 },
+      { description: "Espresso beans, 1 kg", quantity: "2", unitPrice: "€24.90", rate: "19%", lineTotal: "€49.80", lineTotalCents: 4980 },
+      { description: "Ceramic mug", quantity: "1", unitPrice: "€12.99", rate: "19%", lineTotal: "€12.99", lineTotalCents: 1299 },
+      { description: "Gift wrap", quantity: "3", unitPrice: "€1.50", rate: "19%", lineTotal: "€4.50", lineTotalCents: 450 },
     ]);
-    expect(layout.totals).toEqual([{ label: "Total", amount: "€67.29", cents: 6729, grand: true }]);
+    // 67.29 at 19 %: tax = 67.29 x 19 / 119 = 10.7439 -> 10.74, net 56.55.
+    expect(layout.totals).toEqual([
+      { label: "Net", amount: "€56.55", cents: 5655, grand: false },
+      { label: "VAT 19%", amount: "€10.74", cents: 1074, grand: false },
+      { label: "Total", amount: "€67.29", cents: 6729, grand: true },
+    ]);
+    expect(layout.taxTable?.rows).toEqual([{ rate: "19%", net: "€56.55", tax: "€10.74", gross: "€67.29" }]);
     expect(layout.totalCents).toBe(6729);
-    expect(layout.notes).toEqual([]);
+    expect(layout.notes).toEqual(["Prices include VAT at 19%.", ROUNDING_RULE]);
   });
 
   it("prints the seller, the invoice details and the customer", () => {
@@ -35,6 +42,7 @@ describe("layoutInvoice", () => {
     expect(layout.details).toEqual([
       { label: "Invoice number", value: "INV-2026-000042" },
       { label: "Invoice date", value: "20 April 2026" },
+      { label: "Date of supply", value: "20 April 2026" },
       { label: "Order number", value: "42" },
     ]);
     expect(layout.billTo).toEqual(["Jane Doe", "jane@example.test"]);
@@ -95,7 +103,7 @@ describe("layoutInvoice", () => {
       { label: "VAT 23%", amount: `18,70${NBSP}zł`, cents: 1870, grand: false },
       { label: "Total", amount: `99,98${NBSP}zł`, cents: 9998, grand: true },
     ]);
-    expect(layout.notes).toEqual(["Prices include VAT at 23%."]);
+    expect(layout.notes).toEqual(["Prices include VAT at 23%.", ROUNDING_RULE]);
   });
 
   it("handles a fractional tax rate and a zero rate", () => {
@@ -124,7 +132,7 @@ describe("layoutInvoice", () => {
   it("refuses amounts that are not whole minor units", () => {
     expect(() =>
       layoutInvoice(invoice({ lines: [{ description: "Half a cent", quantity: 1, unitPriceCents: 12.5 }] })),
-    ).toThrow(/line 1: unitPriceCents must be an integer amount in the currency's minor unit, got 12.5/);
+    ).toThrow(/line 1: the unit price must be an integer in the currency's minor unit, got 12.5/);
   });
 
   it("keeps descriptions exactly as given, emoji included (the email prints them too)", () => {

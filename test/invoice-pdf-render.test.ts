@@ -2,7 +2,7 @@
 // Cyrillic from the bundled font, CJK from the fallback font (read from Workers Static
 // Assets only when needed), emoji dropped. Long orders continue on further pages.
 import { env } from "cloudflare:workers";
-import { PDFDocument } from "pdf-lib";
+import { PDFDocument } from "@cantoo/pdf-lib";
 import { describe, expect, it, vi } from "vitest";
 import { assetFontLoader, renderInvoicePdf, type InvoiceDocument } from "../src/documents/pdf/renderInvoicePdf";
 import { sampleInvoice } from "./support/sampleInvoice";

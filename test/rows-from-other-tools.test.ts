@@ -8,7 +8,7 @@ import { attentionOf, createOrder, createProduct, deliver, eventsOf, invoicesOf,
 
 /** Runs `write` with the order_items guards lifted, as rows written before migration 0002 were. */
 async function withoutLineGuards(write: () => Promise<unknown>) {
-  const { results } = await env.DB.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'order_items'").all<{
+  const { results } = await env.DB.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'order_items' AND name LIKE 'order_items_guard_%'").all<{
     name: string;
     sql: string;
   }>();

@@ -33,6 +33,11 @@ export const products = sqliteTable(
     // part held for orders awaiting payment. A paid order takes its units out of both.
     stock: integer("stock").notNull(),
     stockReserved: integer("stock_reserved").notNull().default(0),
+    /**
+     * The product's VAT rate in basis points (1900 is 19 %); NULL: the shop's default
+     * (INVOICE_TAX_RATE_PERCENT). Copied onto each order line, so a change never rewrites an issued invoice.
+     */
+    taxRateBp: integer("tax_rate_bp"),
     createdAt: integer("created_at").notNull().default(nowMs),
     updatedAt: integer("updated_at").notNull().default(nowMs),
   },
@@ -58,6 +63,19 @@ export const orders = sqliteTable(
     reservedUntil: integer("reserved_until"),
     confirmedAt: integer("confirmed_at"),
     cancelledAt: integer("cancelled_at"),
+    // The customer's billing address, printed on the invoice when present (issue 19). All
+    // optional: a consumer's receipt needs none, a business customer's invoice needs it.
+    billingName: text("billing_name"),
+    billingCompany: text("billing_company"),
+    billingLine1: text("billing_line1"),
+    billingLine2: text("billing_line2"),
+    billingPostalCode: text("billing_postal_code"),
+    billingCity: text("billing_city"),
+    /** ISO 3166-1 alpha-2, e.g. "DE" */
+    billingCountry: text("billing_country"),
+    billingVatId: text("billing_vat_id"),
+    /** The date of supply (YYYY-MM-DD) when it is not the confirmation date. */
+    supplyDate: text("supply_date"),
     createdAt: integer("created_at").notNull().default(nowMs),
     updatedAt: integer("updated_at").notNull().default(nowMs),
   },
@@ -81,6 +99,13 @@ export const orderItems = sqliteTable(
       .references(() => products.id),
     quantity: integer("quantity").notNull(),
     unitPriceCents: integer("unit_price_cents").notNull(),
+    /**
+     * The line's VAT rate in basis points, fixed when the line is priced (the order API) or,
+     * for a line another tool wrote, at confirmation (the product's rate, by the trigger of
+     * migration 0009) and at the invoice's first rendering (the shop's default). Never
+     * changed afterwards: the invoice says what was charged.
+     */
+    taxRateBp: integer("tax_rate_bp"),
   },
   (t) => [
     index("order_items_order_id_idx").on(t.orderId),
@@ -126,6 +151,13 @@ export const invoices = sqliteTable(
      * rows that are overdue, so it never cuts a retry's backoff short. NULL once final.
      */
     nextAttemptAt: integer("next_attempt_at"),
+    /**
+     * PRICES_INCLUDE_TAX and INVOICE_TAX_NOTE as they were when the invoice was first rendered
+     * (NULL before): a later change of the settings never rewrites an issued invoice or its
+     * credit notes. 1 = the line prices include tax.
+     */
+    pricesIncludeTax: integer("prices_include_tax"),
+    taxNote: text("tax_note"),
     createdAt: integer("created_at").notNull().default(nowMs),
     updatedAt: integer("updated_at").notNull().default(nowMs),
   },

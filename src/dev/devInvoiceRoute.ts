@@ -9,6 +9,7 @@ import type { AppEnv } from "../http/appEnv";
 import { ApiError } from "../http/errors";
 import { isLoopbackHost } from "../http/localHosts";
 import { invoiceFileName } from "../documents/composeInvoiceEmail";
+import { invoiceEInvoiceFinisher } from "../documents/einvoice/eInvoiceFinisher";
 import { loadInvoiceDocument } from "../documents/invoiceDocument";
 import { assetFontLoader, renderInvoicePdf } from "../documents/pdf/renderInvoicePdf";
 
@@ -17,9 +18,10 @@ export const devInvoices = new Hono<AppEnv>();
 devInvoices.get("/:file{[A-Z0-9]+-\\d{4}-\\d{6}\\.pdf}", async (c) => {
   if (!isLoopbackHost(new URL(c.req.url).hostname)) throw new ApiError(404, "Not found", undefined, "no_route");
   const number = c.req.param("file").replace(/\.pdf$/, "");
-  const document = await loadInvoiceDocument(c.env.DB, number, readMailConfig(c.env));
+  const config = readMailConfig(c.env);
+  const document = await loadInvoiceDocument(c.env.DB, number, config);
   if (!document) throw new ApiError(404, "Invoice not found", { number }, "not_found");
-  const pdf = await renderInvoicePdf(document, assetFontLoader(c.env.ASSETS));
+  const pdf = await renderInvoicePdf(document, assetFontLoader(c.env.ASSETS), await invoiceEInvoiceFinisher(document, config));
   c.set("outcome", "dev_invoice");
   return c.body(pdf as Uint8Array<ArrayBuffer>, 200, {
     "Content-Type": "application/pdf",

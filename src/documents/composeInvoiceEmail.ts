@@ -22,9 +22,11 @@ export function composeInvoiceEmail(
     "",
     intro,
     "",
-    ...layout.rows.map((r) => `  ${r.quantity} × ${r.description} — ${r.lineTotal}`),
+    ...layout.rows.map((r) => `  ${r.quantity} × ${r.description} — ${r.lineTotal}${r.rate ? ` (VAT ${r.rate})` : ""}`),
     "",
+    ...(layout.taxTable?.rows ?? []).map((r) => `VAT ${r.rate}: net ${r.net}, VAT ${r.tax}, gross ${r.gross}`),
     ...layout.totals.map((t) => `${t.label}: ${t.amount}`),
+    ...(layout.paid ? [layout.paid] : []),
     ...layout.notes,
     "",
     "Thank you for shopping with us.",
@@ -33,19 +35,22 @@ export function composeInvoiceEmail(
 
   const cell = 'style="padding:4px 8px;border-bottom:1px solid #ddd"';
   const num = 'style="padding:4px 8px;border-bottom:1px solid #ddd;text-align:right"';
+  const withRate = layout.columns.rate !== "";
+  const rateCell = (value: string) => (withRate ? `<td ${num}>${escapeHtml(value)}</td>` : "");
   const html = `<!doctype html>
 <html lang="${escapeHtml(layout.metadata.language)}"><body style="font-family:sans-serif;color:#222">
 <p>${escapeHtml(greeting)}</p>
 <p>${escapeHtml(intro)}</p>
 <table style="border-collapse:collapse">
-<thead><tr><th ${cell}>${escapeHtml(layout.columns.description)}</th><th ${num}>${escapeHtml(layout.columns.quantity)}</th><th ${num}>${escapeHtml(layout.columns.unitPrice)}</th><th ${num}>${escapeHtml(layout.columns.lineTotal)}</th></tr></thead>
+<thead><tr><th ${cell}>${escapeHtml(layout.columns.description)}</th><th ${num}>${escapeHtml(layout.columns.quantity)}</th><th ${num}>${escapeHtml(layout.columns.unitPrice)}</th>${withRate ? `<th ${num}>${escapeHtml(layout.columns.rate)}</th>` : ""}<th ${num}>${escapeHtml(layout.columns.lineTotal)}</th></tr></thead>
 <tbody>
-${layout.rows.map((r) => `<tr><td ${cell}>${escapeHtml(r.description)}</td><td ${num}>${escapeHtml(r.quantity)}</td><td ${num}>${escapeHtml(r.unitPrice)}</td><td ${num}>${escapeHtml(r.lineTotal)}</td></tr>`).join("\n")}
+${layout.rows.map((r) => `<tr><td ${cell}>${escapeHtml(r.description)}</td><td ${num}>${escapeHtml(r.quantity)}</td><td ${num}>${escapeHtml(r.unitPrice)}</td>${rateCell(r.rate)}<td ${num}>${escapeHtml(r.lineTotal)}</td></tr>`).join("\n")}
 </tbody>
 <tfoot>
-${layout.totals.map((t) => `<tr><td colspan="3" ${num}>${t.grand ? "<strong>" : ""}${escapeHtml(t.label)}${t.grand ? "</strong>" : ""}</td><td ${num}>${t.grand ? "<strong>" : ""}${escapeHtml(t.amount)}${t.grand ? "</strong>" : ""}</td></tr>`).join("\n")}
+${layout.totals.map((t) => `<tr><td colspan="${withRate ? 4 : 3}" ${num}>${t.grand ? "<strong>" : ""}${escapeHtml(t.label)}${t.grand ? "</strong>" : ""}</td><td ${num}>${t.grand ? "<strong>" : ""}${escapeHtml(t.amount)}${t.grand ? "</strong>" : ""}</td></tr>`).join("\n")}
 </tfoot>
 </table>
+${layout.paid ? `<p><strong>${escapeHtml(layout.paid)}</strong></p>` : ""}
 ${layout.notes.map((n) => `<p>${escapeHtml(n)}</p>`).join("\n")}
 <p>Thank you for shopping with us.<br>${escapeHtml(doc.seller.name)}</p>
 </body></html>`;

@@ -70,6 +70,11 @@ export interface DocumentKind {
   /** the ledger table, `invoices` or `credit_notes` (a fixed identifier, never input) */
   table: SQL;
   /**
+   * Statements that fix what the document says, run in the claiming batch right after the claim
+   * and before `read` (the invoice's tax settings, src/documents/invoiceDocument.ts fixInvoiceTax).
+   */
+  fix?(id: number, token: string, config: MailConfig): SQL[];
+  /**
    * The statements that read the document in the claiming batch, after the claim: first its
    * row (a ClaimedRow, `claimed` = the lease token is ours), then whatever `compose` needs,
    * read only when claimed.
@@ -99,13 +104,16 @@ export async function sendDocument(deps: SendDependencies, kind: DocumentKind, i
 
   // One round trip: claim if free, then read the row (claimed or not) and, if claimed, what
   // its email is made of. While the lease runs, and a while after, the sweeper leaves it alone.
-  const results = await runBatch(d1, [
+  const fixes = kind.fix?.(id, token, config) ?? [];
+  const all = await runBatch(d1, [
     sql`UPDATE ${kind.table}
         SET lease_until = ${now + SEND_LEASE_MS}, lease_token = ${token}, attempts = attempts + 1,
             next_attempt_at = ${now + SEND_LEASE_MS + SWEEP_GRACE_MS}, updated_at = ${now}
         WHERE id = ${id} AND status = 'PENDING' AND (lease_until IS NULL OR lease_until <= ${now})`,
+    ...fixes,
     ...kind.read(id, token),
   ]);
+  const results = [all[0]!, ...all.slice(1 + fixes.length)];
   const row = rowsOf<ClaimedRow>(results[1])[0];
   if (!row) return { kind: "not_found" };
   if (row.status !== "PENDING") return { kind: "already_final", status: row.status };

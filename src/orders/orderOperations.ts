@@ -76,6 +76,8 @@ export async function createOrderOperation(env: Env, input: unknown, idempotency
     customerName: request.customer_name,
     currency: config.currency,
     lines: request.lines,
+    billingAddress: request.billing_address,
+    supplyDate: request.supply_date,
     now,
     reservedUntil: now + minutes * 60_000,
     idempotencyKey: key,

@@ -22,6 +22,58 @@ const wholeNumber = (field: string, min: number, max: number) =>
     .min(min, `${field} must be a whole number from ${min} to ${max}`)
     .max(max, `${field} must be a whole number from ${min} to ${max}`);
 
+/**
+ * Text a customer typed that is printed on the invoice and shown to the operator: trimmed, of
+ * bounded length, no control characters and no bidirectional overrides (as customer_name).
+ * An empty string counts as absent.
+ */
+const customerText = (field: string, max: number, example: string, description?: string) =>
+  z
+    .string({ error: `${field} must be a string` })
+    .trim()
+    .max(max, `${field} must be at most ${max} characters`)
+    .refine((text) => !CONTROL.test(text), `${field} must not contain control characters (newlines, tabs, ...)`)
+    .refine((text) => !BIDI_CONTROL.test(text), `${field} must not contain bidirectional override characters (U+202A-U+202E, U+2066-U+2069)`)
+    .transform((text) => (text === "" ? undefined : text))
+    .optional()
+    .meta({ example, ...(description ? { description } : {}) });
+
+export const BillingAddressSchema = z
+  .object({
+    name: customerText("billing_address.name", MAX_NAME_LENGTH, "Ada Lovelace", "Who is billed, when not customer_name."),
+    company: customerText("billing_address.company", MAX_NAME_LENGTH, "Analytical Engines Ltd"),
+    line1: customerText("billing_address.line1", MAX_NAME_LENGTH, "12 St James's Square"),
+    line2: customerText("billing_address.line2", MAX_NAME_LENGTH, "Flat 3"),
+    postal_code: customerText("billing_address.postal_code", 20, "SW1Y 4JH"),
+    city: customerText("billing_address.city", 100, "London"),
+    country: z
+      .string({ error: "billing_address.country must be a two-letter ISO 3166-1 country code (DE)" })
+      .trim()
+      .toUpperCase()
+      .regex(/^[A-Z]{2}$/, "billing_address.country must be a two-letter ISO 3166-1 country code (DE)")
+      .optional()
+      .meta({ example: "GB", description: "ISO 3166-1 alpha-2." }),
+    vat_id: z
+      .string({ error: "billing_address.vat_id must be a string" })
+      .trim()
+      .toUpperCase()
+      .regex(/^[A-Z0-9][A-Z0-9 .+*-]{1,19}$/, "billing_address.vat_id must be 2 to 20 letters and digits (e.g. DE123456789)")
+      .optional()
+      .meta({ example: "GB123456789", description: "The customer's VAT id, printed on the invoice (business customers)." }),
+  })
+  .strict()
+  .meta({ title: "BillingAddress", description: "Printed on the invoice when given; every part optional." });
+
+/** A calendar date that exists: 2026-02-30 is refused. */
+const calendarDate = z
+  .string({ error: "supply_date must be a date as YYYY-MM-DD" })
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "supply_date must be a date as YYYY-MM-DD")
+  .refine((date) => {
+    const [y, m, d] = date.split("-").map(Number) as [number, number, number];
+    const at = new Date(Date.UTC(y, m - 1, d));
+    return at.getUTCFullYear() === y && at.getUTCMonth() === m - 1 && at.getUTCDate() === d;
+  }, "supply_date must be a date that exists (YYYY-MM-DD)");
+
 export const OrderLineSchema = z
   .object({
     product_id: wholeNumber("product_id", 1, Number.MAX_SAFE_INTEGER).meta({ description: "The product's id in `products`." }),
@@ -70,7 +122,12 @@ export const CreateOrderSchema = z
       .array(OrderLineSchema, { error: "lines must be a list of {product_id, quantity}" })
       .min(1, "lines must hold at least one line")
       .max(MAX_ORDER_LINES, `lines must hold at most ${MAX_ORDER_LINES} lines`)
-      .meta({ description: "The same product may appear on several lines; each line is priced from `products`." }),
+      .meta({ description: "The same product may appear on several lines; each line is priced and taxed from `products`." }),
+    billing_address: BillingAddressSchema.optional(),
+    supply_date: calendarDate.optional().meta({
+      description: "The date of supply printed on the invoice, when it is not the day the order is paid (the default).",
+      example: "2026-11-27",
+    }),
     checkout: CheckoutRequestSchema.optional().meta({
       description:
         "Also create a Stripe Checkout Session for the order (needs STRIPE_SECRET_KEY): the answer adds `checkout_url`. " +

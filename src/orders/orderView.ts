@@ -12,6 +12,20 @@ export interface OrderLine {
   quantity: number;
   unit_price_cents: number;
   line_total_cents: number;
+  /** basis points (1900 is 19 %), fixed when the line was priced or its invoice issued; null until then */
+  tax_rate_bp: number | null;
+}
+
+/** The order's billing address as the shop sent it; null parts were not given. */
+export interface OrderBillingAddress {
+  name: string | null;
+  company: string | null;
+  line1: string | null;
+  line2: string | null;
+  postal_code: string | null;
+  city: string | null;
+  country: string | null;
+  vat_id: string | null;
 }
 
 /** One payment of the order, as the ledger (src/payments) knows it. */
@@ -50,6 +64,10 @@ export interface OrderBody {
   invoice_number: string | null;
   created_at: string;
   lines: OrderLine[];
+  /** null when the order has none */
+  billing_address: OrderBillingAddress | null;
+  /** YYYY-MM-DD; null: the date the order is paid */
+  supply_date: string | null;
   payment_status: PaymentSummaryStatus;
   /** Refunded of the confirming payment (or, without one, of the payments that succeeded), in the currency's minor unit. */
   refunded_cents: number;
@@ -71,6 +89,8 @@ export interface OrderRow {
   total_cents: number;
   lines: string;
   payments: string;
+  billing_address: string;
+  supply_date: string | null;
 }
 
 /**
@@ -85,7 +105,8 @@ export function selectOrderView(orderId: SQL | SQL.Aliased | unknown, extraColum
       (SELECT COALESCE(SUM(quantity * unit_price_cents), 0) FROM order_items WHERE order_id = o.id) AS total_cents,
       (SELECT json_group_array(json_object(
           'product_id', i.product_id, 'product_name', p.name, 'quantity', i.quantity,
-          'unit_price_cents', i.unit_price_cents, 'line_total_cents', i.quantity * i.unit_price_cents) ORDER BY i.id)
+          'unit_price_cents', i.unit_price_cents, 'line_total_cents', i.quantity * i.unit_price_cents,
+          'tax_rate_bp', i.tax_rate_bp) ORDER BY i.id)
        FROM order_items i LEFT JOIN products p ON p.id = i.product_id WHERE i.order_id = o.id) AS lines,
       -- The ledger's rows of this order (payments_order_id_idx), oldest first, each with its
       -- latest dispute (disputes_payment_idx).
@@ -97,7 +118,11 @@ export function selectOrderView(orderId: SQL | SQL.Aliased | unknown, extraColum
                              ORDER BY d.created_at DESC, d.id DESC LIMIT 1),
           -- Read by toOrderBody only (not answered): a Checkout Session the customer has not finished.
           'open_session', json(CASE WHEN pm.checkout_expires_at IS NOT NULL THEN 'true' ELSE 'false' END)) ORDER BY pm.id)
-       FROM payments pm WHERE pm.order_id = o.id) AS payments
+       FROM payments pm WHERE pm.order_id = o.id) AS payments,
+      json_object('name', o.billing_name, 'company', o.billing_company, 'line1', o.billing_line1, 'line2', o.billing_line2,
+        'postal_code', o.billing_postal_code, 'city', o.billing_city, 'country', o.billing_country,
+        'vat_id', o.billing_vat_id) AS billing_address,
+      o.supply_date
       ${extraColumns}
     FROM orders o WHERE o.id = ${orderId}`;
 }
@@ -123,6 +148,11 @@ function paymentStatus(payments: (OrderPayment & { open_session: boolean })[]): 
   return { status: refunded >= paid ? "refunded" : "partially_refunded", refunded };
 }
 
+function billingAddressOf(json: string): OrderBillingAddress | null {
+  const address = JSON.parse(json) as OrderBillingAddress;
+  return Object.values(address).some((part) => part !== null) ? address : null;
+}
+
 /** The answer's builder: the order, its lines, and what the payments ledger says of its money. */
 export function toOrderBody(row: OrderRow): OrderBody {
   const ledger = JSON.parse(row.payments) as (OrderPayment & { open_session: boolean })[];
@@ -140,6 +170,8 @@ export function toOrderBody(row: OrderRow): OrderBody {
     invoice_number: row.invoice_number,
     created_at: iso(row.created_at)!,
     lines: JSON.parse(row.lines) as OrderLine[],
+    billing_address: billingAddressOf(row.billing_address),
+    supply_date: row.supply_date,
     payment_status: summary.status,
     refunded_cents: summary.refunded,
     disputed: payments.some((p) => p.dispute_status !== null && !CLOSED_DISPUTES.has(p.dispute_status)),

@@ -16,7 +16,8 @@
 //   round trip made, to say which lines were short.
 // - a PENDING order is reserved once: the reserving UPDATE selects its lines only while the
 //   order is PENDING, and the status UPDATE after it moves the order on in the same batch.
-// - prices come from `products` inside the batch; nothing the caller sends is a price.
+// - prices and tax rates come from `products` inside the batch; nothing the caller sends is a
+//   price or a rate. The rate is copied onto the line so a later change never rewrites its invoice.
 // - order numbers are allocated in the batch (MAX + 1 under the single writer; UNIQUE).
 // - one Idempotency-Key, one order: the order is only written while its key is unused, and
 //   the key is written with it, so a retry (even a concurrent one) finds the first order.
@@ -32,6 +33,19 @@ export interface NewOrder {
   customerName: string;
   currency: string;
   lines: { product_id: number; quantity: number }[];
+  /** printed on the invoice; every part optional */
+  billingAddress?: {
+    name?: string;
+    company?: string;
+    line1?: string;
+    line2?: string;
+    postal_code?: string;
+    city?: string;
+    country?: string;
+    vat_id?: string;
+  };
+  /** YYYY-MM-DD, when not the confirmation date */
+  supplyDate?: string;
   now: number;
   reservedUntil: number;
   idempotencyKey: string | null;
@@ -68,6 +82,15 @@ const p = {
   lines: sql.placeholder("lines"),
   key: sql.placeholder("key"),
   requestHash: sql.placeholder("requestHash"),
+  billingName: sql.placeholder("billingName"),
+  billingCompany: sql.placeholder("billingCompany"),
+  billingLine1: sql.placeholder("billingLine1"),
+  billingLine2: sql.placeholder("billingLine2"),
+  billingPostalCode: sql.placeholder("billingPostalCode"),
+  billingCity: sql.placeholder("billingCity"),
+  billingCountry: sql.placeholder("billingCountry"),
+  billingVatId: sql.placeholder("billingVatId"),
+  supplyDate: sql.placeholder("supplyDate"),
 };
 
 /** The lines sent, one row each, in the order sent. */
@@ -86,15 +109,19 @@ const reserveLinesOf = (orderId: unknown) => sql`
 const createBatch = compileBatch<keyof typeof p>([
   // 1. The order, only while its Idempotency-Key is unused and every product exists.
   sql`
-    INSERT INTO orders (id, order_number, status, customer_email, customer_name, currency, reserved_until, created_at, updated_at)
+    INSERT INTO orders (id, order_number, status, customer_email, customer_name, currency, reserved_until, created_at, updated_at,
+      billing_name, billing_company, billing_line1, billing_line2, billing_postal_code, billing_city, billing_country,
+      billing_vat_id, supply_date)
     SELECT ${p.orderId}, (SELECT COALESCE(MAX(order_number), 0) + 1 FROM orders), 'AWAITING_PAYMENT',
-      ${p.email}, ${p.name}, ${p.currency}, ${p.reservedUntil}, ${p.now}, ${p.now}
+      ${p.email}, ${p.name}, ${p.currency}, ${p.reservedUntil}, ${p.now}, ${p.now},
+      ${p.billingName}, ${p.billingCompany}, ${p.billingLine1}, ${p.billingLine2}, ${p.billingPostalCode}, ${p.billingCity},
+      ${p.billingCountry}, ${p.billingVatId}, ${p.supplyDate}
     WHERE NOT EXISTS (SELECT 1 FROM order_idempotency_keys WHERE key = ${p.key})
       AND NOT EXISTS (SELECT 1 FROM (${sentLines}) AS l LEFT JOIN products pr ON pr.id = l.product_id WHERE pr.id IS NULL)`,
-  // 2. Its lines at today's prices (nothing happens when the order was not written).
+  // 2. Its lines at today's prices and tax rates (nothing happens when the order was not written).
   sql`
-    INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents)
-    SELECT o.id, pr.id, l.quantity, pr.price_cents
+    INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents, tax_rate_bp)
+    SELECT o.id, pr.id, l.quantity, pr.price_cents, pr.tax_rate_bp
     FROM orders o, (${sentLines}) AS l JOIN products pr ON pr.id = l.product_id
     WHERE o.id = ${p.orderId}
     ORDER BY l.position`,
@@ -144,6 +171,15 @@ export async function createOrder(d1: D1Database, order: NewOrder): Promise<Crea
     lines: JSON.stringify(order.lines.map(({ product_id, quantity }) => ({ product_id, quantity }))),
     key: order.idempotencyKey,
     requestHash: order.requestHash,
+    billingName: order.billingAddress?.name ?? null,
+    billingCompany: order.billingAddress?.company ?? null,
+    billingLine1: order.billingAddress?.line1 ?? null,
+    billingLine2: order.billingAddress?.line2 ?? null,
+    billingPostalCode: order.billingAddress?.postal_code ?? null,
+    billingCity: order.billingAddress?.city ?? null,
+    billingCountry: order.billingAddress?.country ?? null,
+    billingVatId: order.billingAddress?.vat_id ?? null,
+    supplyDate: order.supplyDate ?? null,
   };
   for (let attempt = 1; ; attempt++) {
     try {

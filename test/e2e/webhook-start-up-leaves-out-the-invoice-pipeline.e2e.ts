@@ -14,13 +14,13 @@ import { buildWorker, startupInputs, type Metafile } from "../../scripts/build/b
 
 /** Packages and source folders that only a queue message, a Stripe call or delivery, or the cron may load. */
 const LOADED_ON_FIRST_USE = [
-  /node_modules\/pdf-lib\//,
-  /node_modules\/@pdf-lib\//,
-  /node_modules\/pako\//,
+  /node_modules\/@cantoo\//,
+  /node_modules\/fflate\//,
   /node_modules\/postmark\//,
   /node_modules\/stripe\//,
   /\.ttf$/,
   /(^|\/)src\/documents\/pdf\//,
+  /(^|\/)src\/documents\/einvoice\//,
   /(^|\/)src\/jobs\/consumeQueue\.ts$/,
   /(^|\/)src\/mail\/postmarkMailer\.ts$/,
   // Stripe's API client (the order API's Checkout, the reconciliation cron) and the cron's job.
@@ -53,8 +53,29 @@ describe("the deployed Worker's start-up", () => {
 
   it("still ships the invoice pipeline, as a module loaded by the queue handler", () => {
     const all = Object.values(metafile.outputs).flatMap((output) => Object.keys(output.inputs));
-    expect(all.some((file) => /node_modules\/pdf-lib\//.test(file))).toBe(true);
+    expect(all.some((file) => /node_modules\/@cantoo\/pdf-lib\//.test(file))).toBe(true);
     expect(all.some((file) => /node_modules\/postmark\//.test(file))).toBe(true);
+  });
+
+  it("loads the e-invoice (XML builder, PDF/A embedding) only by import() from the consumer, not with it", () => {
+    // The consumer's module and everything it imports statically: what every queue batch evaluates.
+    const consumer = Object.entries(metafile.outputs).find(([, output]) =>
+      Object.keys(output.inputs).some((file) => file.endsWith("src/jobs/consumeQueue.ts")),
+    );
+    expect(consumer).toBeDefined();
+    const statics = new Set<string>();
+    const queue = [consumer![0]];
+    while (queue.length) {
+      const file = queue.shift()!;
+      if (statics.has(file)) continue;
+      statics.add(file);
+      for (const imported of metafile.outputs[file]?.imports ?? []) if (imported.kind === "import-statement" && !imported.external) queue.push(imported.path);
+    }
+    const evaluated = [...statics].flatMap((file) => Object.keys(metafile.outputs[file]?.inputs ?? {}));
+    const builder = /src\/documents\/einvoice\/(facturX|attachFacturX)\.ts$/;
+    expect(evaluated.filter((file) => builder.test(file))).toEqual([]);
+    // ...but it is shipped, as a module of its own.
+    expect(Object.values(metafile.outputs).some((output) => Object.keys(output.inputs).some((file) => builder.test(file)))).toBe(true);
   });
 
   it("names every module but the entry so that wrangler.toml's ESModule rule uploads it", () => {

@@ -34,7 +34,9 @@ export interface OrderAnswerBody {
   reserved_until: string | null;
   invoice_number: string | null;
   created_at: string;
-  lines: { product_id: number; product_name: string | null; quantity: number; unit_price_cents: number; line_total_cents: number }[];
+  lines: { product_id: number; product_name: string | null; quantity: number; unit_price_cents: number; line_total_cents: number; tax_rate_bp: number | null }[];
+  billing_address: Record<string, string | null> | null;
+  supply_date: string | null;
   payment_status: string;
   refunded_cents: number;
   disputed: boolean;

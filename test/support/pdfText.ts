@@ -2,7 +2,7 @@
 // streams, their text-showing operators (Tj, TJ), and each font's ToUnicode CMap to turn the
 // glyph ids back into characters. Enough for the PDFs our renderer writes (Type0 fonts,
 // Identity-H, one string per drawText); one string per shown run, in drawing order.
-import { PDFArray, PDFDict, PDFDocument, PDFName, PDFRawStream, PDFRef, decodePDFRawStream } from "pdf-lib";
+import { PDFArray, PDFDict, PDFDocument, PDFName, PDFRawStream, PDFRef, decodePDFRawStream } from "@cantoo/pdf-lib";
 
 function cmapOf(font: PDFDict): Map<number, string> {
   const stream = font.lookup(PDFName.of("ToUnicode"));

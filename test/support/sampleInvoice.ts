@@ -20,6 +20,8 @@ export function sampleInvoice(overrides: Partial<InvoiceDocument> = {}): Invoice
       { description: "Ceramic mug", quantity: 1, unitPriceCents: 1299 },
       { description: "Gift wrap", quantity: 3, unitPriceCents: 150 },
     ],
+    // The shop's default rate (INVOICE_TAX_RATE_PERCENT): an invoice must state one.
+    taxRatePercent: 19,
     ...overrides,
   };
 }

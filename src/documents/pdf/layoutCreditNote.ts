@@ -2,39 +2,15 @@
 // renderer draws it (one renderer, one look) and its email prints the same amounts.
 //
 // A credit note corrects one invoice by the amount refunded. Refunds are of money, not of
-// lines (Stripe refunds an amount, in part or in full), so the note has one row: the refund,
-// with the reason the provider gave. Amounts print positive under "Total refunded": the
-// title and the reference to the corrected invoice say which way the money went.
-import {
-  grossTotals,
-  moneyFormatter,
-  sellerLines,
-  usableLocale,
-  type InvoiceDocument,
-  type InvoiceLayout,
-} from "./layoutInvoice";
+// lines (Stripe refunds an amount, in part or in full), so the note has one row per VAT rate
+// of that invoice: the refund split over the rates (src/documents/taxSummary.ts), with the
+// reason the provider gave. The rows and totals print positive under "Total refunded" (the
+// title and the reference to the corrected invoice say which way the money went); the VAT
+// breakdown prints the correction of the invoice's amounts, negative, as the e-invoice has it.
+import { billToLines, moneyFormatter, rateFormatter, sellerLines, taxTotals, usableLocale, type InvoiceLayout } from "./layoutInvoice";
+import { creditNoteTax, type CreditNoteDocument } from "../invoiceModel";
 
-export interface CreditNoteDocument {
-  seller: InvoiceDocument["seller"];
-  /** e.g. "CN-2026-000001" */
-  number: string;
-  /** unix ms: the refund was recorded (the row is written in that batch) */
-  issuedAt: number;
-  /** the invoice it corrects */
-  invoice: { number: string; issuedAt: number };
-  orderNumber: number;
-  customer: { name: string; email: string };
-  /** ISO 4217; amountCents is an integer in its minor unit (src/payments/money.ts) */
-  currency: string;
-  /** what went back, > 0 */
-  amountCents: number;
-  /** the provider's reason (Stripe: requested_by_customer, duplicate, fraudulent), if any */
-  reason?: string | null;
-  locale?: string;
-  timeZone?: string;
-  /** as on the invoice: the refund is gross and splits into net and tax the same way */
-  taxRatePercent?: number;
-}
+export type { CreditNoteDocument } from "../invoiceModel";
 
 /**
  * Stripe's refund reasons in the customer's words; any other text is printed as given.
@@ -61,16 +37,37 @@ export function layoutCreditNote(doc: CreditNoteDocument): InvoiceLayout {
   if (!Number.isSafeInteger(doc.amountCents) || doc.amountCents <= 0) {
     throw new RangeError(`Credit note ${doc.number}: amountCents must be a positive integer in the currency's minor unit, got ${doc.amountCents}`);
   }
+  const tax = creditNoteTax(doc);
+  const rateText = rateFormatter(locale);
+  const exempt = tax.taxNote !== undefined;
 
-  const { totals, notes } = grossTotals(doc.amountCents, doc.taxRatePercent, locale, money, {
+  const { totals, notes, taxTable } = taxTotals(tax, locale, money, {
     label: "Total refunded",
-    context: `Credit note ${doc.number}`,
-    note: (rate) => `The refunded amount includes VAT at ${rate}.`,
+    sign: -1,
+    breakdownTitle: `VAT correction of invoice ${doc.invoice.number}`,
   });
+  if (!exempt) {
+    notes.unshift(
+      tax.rates.length === 1
+        ? `The refunded amount includes VAT at ${rateText(tax.rates[0]!.rateBp)}.`
+        : "The refunded amount is split over the invoice's VAT rates in proportion to their amounts.",
+    );
+  }
   const invoiceDate = dateFormat.format(new Date(doc.invoice.issuedAt));
   notes.unshift(`This credit note corrects invoice ${doc.invoice.number} of ${invoiceDate} by the amount refunded.`);
   const reason = reasonInWords(doc.reason);
   if (reason) notes.push(`Reason: ${reason}.`);
+
+  // One row per rate: a refund is of money, not of lines, and the rates are what it corrects.
+  const one = new Intl.NumberFormat(locale).format(1);
+  const rows = tax.rates.map((r) => ({
+    description: tax.rates.length === 1 || exempt ? `Refund for order #${doc.orderNumber}` : `Refund for order #${doc.orderNumber}, goods at ${rateText(r.rateBp)} VAT`,
+    quantity: one,
+    unitPrice: money(-r.grossMinor),
+    rate: exempt ? "" : rateText(r.rateBp),
+    lineTotal: money(-r.grossMinor),
+    lineTotalCents: -r.grossMinor,
+  }));
 
   return {
     heading: "CREDIT NOTE",
@@ -79,23 +76,18 @@ export function layoutCreditNote(doc: CreditNoteDocument): InvoiceLayout {
       { label: "Credit note number", value: doc.number },
       { label: "Credit note date", value: dateFormat.format(new Date(doc.issuedAt)) },
       { label: "Corrects invoice", value: doc.invoice.number },
+      { label: "Invoice date", value: invoiceDate },
       { label: "Order number", value: String(doc.orderNumber) },
     ],
     billToLabel: "Credited to",
-    billTo: [doc.customer.name, doc.customer.email],
-    columns: { description: "Description", quantity: "Qty", unitPrice: "Unit price", lineTotal: "Amount" },
-    rows: [
-      {
-        description: `Refund for order #${doc.orderNumber}`,
-        quantity: new Intl.NumberFormat(locale).format(1),
-        unitPrice: money(doc.amountCents),
-        lineTotal: money(doc.amountCents),
-        lineTotalCents: doc.amountCents,
-      },
-    ],
+    billTo: billToLines(doc.customer),
+    columns: { description: "Description", quantity: "Qty", unitPrice: "Unit price", rate: exempt ? "" : "VAT", lineTotal: "Amount" },
+    rows,
+    ...(taxTable ? { taxTable } : {}),
     totals,
     totalCents: doc.amountCents,
     notes,
+    ...(tax.taxNote !== undefined ? { taxNote: tax.taxNote } : {}),
     footer: `${doc.seller.name} · Credit note ${doc.number} · corrects invoice ${doc.invoice.number}`,
     metadata: {
       title: `Credit note ${doc.number}`,

@@ -1,32 +1,20 @@
 // Everything an invoice says, as strings, decided in one pure function: the PDF renderer
 // only places these strings on pages, and the invoice email can print the same rows and
-// totals, so the two never disagree about an amount.
+// totals, so the two never disagree about an amount. Every amount comes from the tax model
+// (../taxSummary.ts), which the e-invoice uses too.
 
 import { currencyCode, formatMoneyForLocale } from "../../payments/money";
+import { invoiceTax, supplyDateOf, type BillingAddress, type InvoiceDocument, type InvoicePayment, type SellerDetails } from "../invoiceModel";
+import { ROUNDING_RULE, type TaxSummary } from "../taxSummary";
 
-export interface InvoiceDocument {
-  seller: { name: string; addressLines: string[]; vatId?: string; email?: string };
-  /** e.g. "INV-2026-000042" */
-  number: string;
-  /** unix ms; printed as a UTC calendar date */
-  issuedAt: number;
-  orderNumber: number;
-  customer: { name: string; email: string };
-  /** ISO 4217, e.g. "EUR". Amounts are integers in its minor unit (cents; yen for JPY). */
-  currency: string;
-  /** for Intl.NumberFormat / Intl.DateTimeFormat, default "en-GB" */
-  locale?: string;
-  /** IANA zone of the invoice date (INVOICE_TIME_ZONE), default UTC: the same zone picks the series year. */
-  timeZone?: string;
-  lines: { description: string; quantity: number; unitPriceCents: number }[];
-  /** Prices are gross (tax included); when set, the totals show net / tax / gross. */
-  taxRatePercent?: number;
-}
+export type { InvoiceDocument } from "../invoiceModel";
 
 export interface InvoiceRow {
   description: string;
   quantity: string;
   unitPrice: string;
+  /** the line's VAT rate ("19%"); empty for a shop that charges no VAT */
+  rate: string;
   lineTotal: string;
   lineTotalCents: number;
 }
@@ -39,22 +27,37 @@ export interface InvoiceTotal {
   grand: boolean;
 }
 
+/** One row of the VAT breakdown: per rate, its net, tax and gross. */
+export interface TaxTableRow {
+  rate: string;
+  net: string;
+  tax: string;
+  gross: string;
+}
+
 export interface InvoiceLayout {
   heading: string;
-  /** seller name first, then address lines, VAT id and email */
+  /** seller name first, then address lines, contact lines, VAT id, tax number, register entry and email */
   seller: string[];
-  /** invoice number, invoice date, order number */
+  /** invoice number, invoice date, date of supply, order number */
   details: { label: string; value: string }[];
   billToLabel: string;
-  /** customer name, then email */
+  /** customer (or billing) name, then company, address lines, country, VAT id and email */
   billTo: string[];
-  columns: { description: string; quantity: string; unitPrice: string; lineTotal: string };
+  /** `rate` is empty when no row shows a rate */
+  columns: { description: string; quantity: string; unitPrice: string; rate: string; lineTotal: string };
   rows: InvoiceRow[];
-  /** [Total] or, with a tax rate, [Net, VAT n %, Total] */
+  /** the VAT per rate (net, rate, tax, gross); absent for a shop that charges no VAT */
+  taxTable?: { title: string; columns: TaxTableRow; rows: TaxTableRow[] };
+  /** [Net, VAT, Total] or, for a shop that charges no VAT, [Total] */
   totals: InvoiceTotal[];
   totalCents: number;
-  /** printed under the totals, e.g. that prices include VAT; may be empty */
+  /** "Paid on ... via ...", printed under the totals; absent for an unpaid document */
+  paid?: string;
+  /** printed under the totals: the tax note, that prices include VAT, the rounding rule */
   notes: string[];
+  /** INVOICE_TAX_NOTE of a shop that charges no VAT (also the first note): printed so it is not missed */
+  taxNote?: string;
   /** printed at the foot of every page, before "Page n of m" */
   footer: string;
   metadata: { title: string; author: string; subject: string; creationDate: Date; language: string };
@@ -67,49 +70,59 @@ export function layoutInvoice(doc: InvoiceDocument): InvoiceLayout {
   const money = moneyFormatter(doc.currency, locale);
   const quantityFormat = new Intl.NumberFormat(locale, { maximumFractionDigits: 3 });
   const dateFormat = new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: doc.timeZone ?? "UTC" });
+  const tax = invoiceTax(doc);
+  const rateText = rateFormatter(locale);
+  const exempt = tax.taxNote !== undefined;
+  const net = !tax.pricesIncludeTax;
 
   const rows = doc.lines.map((line, index): InvoiceRow => {
-    if (!Number.isSafeInteger(line.unitPriceCents)) {
-      throw new RangeError(
-        `Invoice ${doc.number} line ${index + 1}: unitPriceCents must be an integer amount in the currency's minor unit, got ${line.unitPriceCents}`,
-      );
-    }
-    if (!Number.isFinite(line.quantity) || line.quantity < 0) {
-      throw new RangeError(`Invoice ${doc.number} line ${index + 1}: quantity must be a finite number >= 0, got ${line.quantity}`);
-    }
-    const lineTotalCents = Math.round(line.quantity * line.unitPriceCents);
+    const taxed = tax.lines[index]!;
     return {
       description: line.description,
       quantity: quantityFormat.format(line.quantity),
       unitPrice: money(line.unitPriceCents),
-      lineTotal: money(lineTotalCents),
-      lineTotalCents,
+      rate: exempt ? "" : rateText(taxed.rateBp),
+      lineTotal: money(taxed.amountMinor),
+      lineTotalCents: taxed.amountMinor,
     };
   });
-  const totalCents = rows.reduce((sum, row) => sum + row.lineTotalCents, 0);
-  if (!Number.isSafeInteger(totalCents)) {
-    throw new RangeError(`Invoice ${doc.number}: the total ${totalCents} is too large to add up exactly`);
+
+  const { totals, notes, taxTable } = taxTotals(tax, locale, money, { label: "Total" });
+  if (!exempt) {
+    const rates = tax.rates.map((r) => rateText(r.rateBp));
+    notes.unshift(
+      rates.length === 1
+        ? `Prices ${net ? "exclude" : "include"} VAT at ${rates[0]}.`
+        : `Prices ${net ? "exclude" : "include"} VAT at the rate shown on each line.`,
+    );
   }
 
-  const { totals, notes } = grossTotals(totalCents, doc.taxRatePercent, locale, money, { label: "Total", context: `Invoice ${doc.number}` });
-
-  const seller = sellerLines(doc.seller);
   const issuedOn = dateFormat.format(new Date(doc.issuedAt));
   return {
     heading: "INVOICE",
-    seller,
+    seller: sellerLines(doc.seller),
     details: [
       { label: "Invoice number", value: doc.number },
       { label: "Invoice date", value: issuedOn },
+      { label: "Date of supply", value: formatCalendarDate(supplyDateOf(doc), dateFormat) },
       { label: "Order number", value: String(doc.orderNumber) },
     ],
     billToLabel: "Bill to",
-    billTo: [doc.customer.name, doc.customer.email],
-    columns: { description: "Description", quantity: "Qty", unitPrice: "Unit price", lineTotal: "Amount" },
+    billTo: billToLines(doc.customer),
+    columns: {
+      description: "Description",
+      quantity: "Qty",
+      unitPrice: net ? "Unit price (net)" : "Unit price",
+      rate: exempt ? "" : "VAT",
+      lineTotal: net ? "Amount (net)" : "Amount",
+    },
     rows,
+    ...(taxTable ? { taxTable } : {}),
     totals,
-    totalCents,
+    totalCents: tax.grossMinor,
+    ...(doc.payment ? { paid: paidLine(doc.payment, dateFormat) } : {}),
     notes,
+    ...(tax.taxNote !== undefined ? { taxNote: tax.taxNote } : {}),
     footer: `${doc.seller.name} · Invoice ${doc.number}`,
     metadata: {
       title: `Invoice ${doc.number}`,
@@ -122,41 +135,94 @@ export function layoutInvoice(doc: InvoiceDocument): InvoiceLayout {
 }
 
 /**
- * The totals of a gross amount: [Total] or, with a tax rate, [Net, VAT n %, Total], and the
- * note that prices include VAT. Shared by invoices and credit notes, so a credit note splits
- * its refund exactly as the invoice it corrects split the price.
+ * The totals of a tax summary ([Net, VAT, Total], or [Total] for a shop that charges no VAT),
+ * its VAT breakdown per rate, and the notes that go with them. Shared by invoices and credit
+ * notes. `sign` -1 prints a credit note's (negative) amounts as the positive amounts refunded;
+ * its breakdown keeps the sign, since it corrects the invoice's.
  */
-export function grossTotals(
-  totalCents: number,
-  taxRatePercent: number | undefined,
+export function taxTotals(
+  tax: TaxSummary,
   locale: string,
   money: (minorUnits: number) => string,
-  opts: { label: string; context: string; note?: (rateText: string) => string },
-): { totals: InvoiceTotal[]; notes: string[] } {
-  const totals: InvoiceTotal[] = [];
-  const notes: string[] = [];
-  if (taxRatePercent !== undefined) {
-    const rate = taxRatePercent;
-    if (!Number.isFinite(rate) || rate < 0) {
-      throw new RangeError(`${opts.context}: taxRatePercent must be a finite number >= 0, got ${rate}`);
-    }
-    // Gross prices: the tax is the part of the total above the net, computed once on the
-    // total (not per line) so net + tax always equals the total printed.
-    const taxCents = Math.round((totalCents * rate) / (100 + rate));
-    const rateText = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 2 }).format(rate / 100);
-    totals.push({ label: "Net", amount: money(totalCents - taxCents), cents: totalCents - taxCents, grand: false });
-    totals.push({ label: `VAT ${rateText}`, amount: money(taxCents), cents: taxCents, grand: false });
-    notes.push(opts.note ? opts.note(rateText) : `Prices include VAT at ${rateText}.`);
+  opts: { label: string; sign?: 1 | -1; breakdownTitle?: string },
+): { totals: InvoiceTotal[]; notes: string[]; taxTable?: InvoiceLayout["taxTable"] } {
+  const sign = opts.sign ?? 1;
+  const rateText = rateFormatter(locale);
+  const total = (label: string, cents: number, grand = false): InvoiceTotal => ({ label, amount: money(sign * cents), cents: sign * cents, grand });
+  if (tax.taxNote !== undefined) {
+    return { totals: [total(opts.label, tax.grossMinor, true)], notes: [tax.taxNote] };
   }
-  totals.push({ label: opts.label, amount: money(totalCents), cents: totalCents, grand: true });
-  return { totals, notes };
+  const vatLabel = tax.rates.length === 1 ? `VAT ${rateText(tax.rates[0]!.rateBp)}` : "VAT";
+  return {
+    totals: [total("Net", tax.netMinor), total(vatLabel, tax.taxMinor), total(opts.label, tax.grossMinor, true)],
+    notes: [ROUNDING_RULE],
+    taxTable: {
+      title: opts.breakdownTitle ?? "VAT breakdown",
+      columns: { rate: "VAT rate", net: "Net", tax: "VAT", gross: "Gross" },
+      rows: tax.rates.map((r) => ({ rate: rateText(r.rateBp), net: money(r.netMinor), tax: money(r.taxMinor), gross: money(r.grossMinor) })),
+    },
+  };
 }
 
-export function sellerLines(seller: InvoiceDocument["seller"]): string[] {
-  const lines = [seller.name, ...seller.addressLines];
+/** Basis points as the locale writes a percentage: 1900 → "19%" (en-GB), "19 %" (de-DE); 810 → "8.1%". */
+export function rateFormatter(locale: string): (rateBp: number) => string {
+  const format = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 2 });
+  // 1900 bp is 0.19 exactly in decimal; as a string Intl formats it without float noise.
+  return (rateBp) => format.format(`${rateBp < 0 ? "-" : ""}0.${String(Math.abs(rateBp)).padStart(4, "0")}` as unknown as number);
+}
+
+export function sellerLines(seller: SellerDetails): string[] {
+  const lines = [seller.name, ...seller.addressLines, ...(seller.contactLines ?? [])];
   if (seller.vatId) lines.push(`VAT ID: ${seller.vatId}`);
+  if (seller.taxNumber) lines.push(`Tax number: ${seller.taxNumber}`);
+  if (seller.registerEntry) lines.push(seller.registerEntry);
   if (seller.email) lines.push(seller.email);
   return lines;
+}
+
+/** Who is billed: the billing address when the order has one, and always the email. */
+export function billToLines(customer: { name: string; email: string; billingAddress?: BillingAddress | null }): string[] {
+  const a = customer.billingAddress;
+  const part = (value: string | null | undefined) => (value ?? "").trim();
+  if (!a) return [customer.name, customer.email];
+  const cityLine = [part(a.postalCode), part(a.city)].filter(Boolean).join(" ");
+  const lines = [
+    part(a.name) || customer.name,
+    part(a.company),
+    part(a.line1),
+    part(a.line2),
+    cityLine,
+    countryName(part(a.country)),
+    part(a.vatId) ? `VAT ID: ${part(a.vatId)}` : "",
+    customer.email,
+  ];
+  return lines.filter((line) => line !== "");
+}
+
+/** "DE" → "Germany" (in English, as the rest of the page); an unknown code prints as given. */
+function countryName(code: string): string {
+  if (!/^[A-Za-z]{2}$/.test(code)) return code;
+  try {
+    return new Intl.DisplayNames(["en"], { type: "region", fallback: "code" }).of(code.toUpperCase()) ?? code;
+  } catch {
+    return code;
+  }
+}
+
+const PROVIDERS: Record<string, string> = { stripe: "Stripe", generic: "the payment provider" };
+
+export function paidLine(payment: InvoicePayment, dateFormat: Intl.DateTimeFormat): string {
+  const via = PROVIDERS[payment.provider] ?? (payment.provider || "the payment provider");
+  const reference = payment.reference ? `, reference ${payment.reference}` : "";
+  return `Paid on ${dateFormat.format(new Date(payment.paidAt))} via ${via}${reference}.`;
+}
+
+/** A YYYY-MM-DD calendar date in the page's date style (it names a day, not a moment: UTC noon). */
+export function formatCalendarDate(date: string, dateFormat: Intl.DateTimeFormat): string {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  if (!match) return date;
+  const utcFormat = new Intl.DateTimeFormat(dateFormat.resolvedOptions().locale, { dateStyle: "long", timeZone: "UTC" });
+  return utcFormat.format(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]), 12));
 }
 
 // The locale usually comes from the customer's browser: a malformed tag must not stop

@@ -4,8 +4,8 @@
 // Data module. The CJK fallback (~3.6 MB) would push the script past the platform's size
 // limit, so it is a Workers Static Asset, fetched only for texts that need it. Both files
 // are made by scripts/fonts/build-invoice-fonts.sh.
-import fontkit from "@pdf-lib/fontkit";
-import type { PDFDocument } from "pdf-lib";
+import fontkit, { type Font } from "@cantoo/fontkit";
+import type { PDFDocument } from "@cantoo/pdf-lib";
 import primaryFontBytes from "../../../assets/fonts/DejaVuSans-invoice.ttf";
 
 export interface FontLoader {
@@ -14,7 +14,13 @@ export interface FontLoader {
 }
 
 type Fontkit = Parameters<PDFDocument["registerFontkit"]>[0];
-export type ParsedFont = ReturnType<Fontkit["create"]>;
+export type ParsedFont = Font;
+
+/** fontkit v2 may return a collection (.ttc); the invoice fonts are single faces. */
+function single(font: unknown): Font {
+  if (!font || typeof font !== "object" || "fonts" in font) throw new Error("expected a single font face, got a font collection");
+  return font as Font;
+}
 
 /** Path of the CJK fallback under the `[assets]` directory of wrangler.toml. */
 export const CJK_FONT_ASSET_PATH = "/fonts/WenQuanYiMicroHei-cjk.ttf";
@@ -51,7 +57,7 @@ const parsedFonts = new WeakMap<ArrayBufferLike, ParsedFont>();
 function parse(bytes: Uint8Array): ParsedFont {
   let font = parsedFonts.get(bytes.buffer);
   if (!font) {
-    font = fontkit.create(bytes);
+    font = single(fontkit.create(bytes));
     parsedFonts.set(bytes.buffer, font);
   }
   return font;

@@ -16,8 +16,8 @@ import {
   setLineWidth,
   setStrokingColor,
   setTextRenderingMode,
-} from "pdf-lib";
-import { layoutInvoice, type InvoiceDocument, type InvoiceLayout, type InvoiceTotal } from "./layoutInvoice";
+} from "@cantoo/pdf-lib";
+import { layoutInvoice, type InvoiceDocument, type InvoiceLayout, type InvoiceTotal, type TaxTableRow } from "./layoutInvoice";
 import { cachingFontkit, fallbackFont, primaryFont, type FontLoader, type ParsedFont } from "./loadFonts";
 import { needsFallback, splitIntoFontRuns, type FontSlot } from "./splitIntoFontRuns";
 
@@ -38,6 +38,7 @@ const INK = rgb(0.11, 0.11, 0.13);
 const MUTED = rgb(0.42, 0.42, 0.46);
 const RULE = rgb(0.82, 0.82, 0.85);
 const HEADER_FILL = rgb(0.94, 0.94, 0.95);
+const PAID = rgb(0.1, 0.42, 0.22);
 
 const BODY = 9.5;
 const ROW_LINE = 12.5;
@@ -46,12 +47,15 @@ const COLUMN_GAP = 14;
 /** a description longer than this many lines is cut, so one row never outgrows a page */
 const MAX_DESCRIPTION_LINES = 12;
 
-export async function renderInvoicePdf(doc: InvoiceDocument, fonts: FontLoader): Promise<Uint8Array> {
-  return renderLayoutPdf(layoutInvoice(doc), fonts);
+/** Last changes to a drawn document before it is saved: the e-invoice attaches its XML here. */
+export type PdfFinisher = (pdf: PDFDocument) => Promise<void>;
+
+export async function renderInvoicePdf(doc: InvoiceDocument, fonts: FontLoader, finish?: PdfFinisher): Promise<Uint8Array> {
+  return renderLayoutPdf(layoutInvoice(doc), fonts, finish);
 }
 
 /** Any document laid out as an InvoiceLayout (an invoice, a credit note): one look for both. */
-export async function renderLayoutPdf(layout: InvoiceLayout, fonts: FontLoader): Promise<Uint8Array> {
+export async function renderLayoutPdf(layout: InvoiceLayout, fonts: FontLoader, finish?: PdfFinisher): Promise<Uint8Array> {
   const primary = primaryFont();
   const fallback = allTexts(layout).some((text) => needsFallback(text, primary.font))
     ? fallbackFont(await fonts.loadCjk())
@@ -79,6 +83,7 @@ export async function renderLayoutPdf(layout: InvoiceLayout, fonts: FontLoader):
   pdf.setLanguage(meta.language);
   pdf.setCreationDate(meta.creationDate);
   pdf.setModificationDate(meta.creationDate);
+  await finish?.(pdf);
   // No form here: skip the form pass, which would otherwise embed Helvetica. Save in one
   // go instead of yielding to the event loop every 50 objects.
   return pdf.save({ updateFieldAppearances: false, objectsPerTick: Number.POSITIVE_INFINITY });
@@ -89,8 +94,10 @@ function allTexts(layout: InvoiceLayout): string[] {
     ...layout.seller,
     ...layout.details.map((detail) => detail.value),
     ...layout.billTo,
-    ...layout.rows.flatMap((row) => [row.description, row.quantity, row.unitPrice, row.lineTotal]),
+    ...layout.rows.flatMap((row) => [row.description, row.quantity, row.unitPrice, row.rate, row.lineTotal]),
+    ...(layout.taxTable?.rows ?? []).flatMap((row) => [row.rate, row.net, row.tax, row.gross]),
     ...layout.totals.flatMap((total) => [total.label, total.amount]),
+    ...(layout.paid ? [layout.paid] : []),
     ...layout.notes,
     layout.footer,
   ];
@@ -201,6 +208,8 @@ interface Columns {
   /** right edges of the numeric columns */
   quantityRight: number;
   unitPriceRight: number;
+  /** right edge of the VAT rate column; equal to unitPriceRight when there is none */
+  rateRight: number;
   lineTotalRight: number;
 }
 
@@ -223,6 +232,9 @@ class InvoicePages {
     this.drawHeader();
     this.drawTableHeader();
     for (const row of this.layout.rows) this.drawRow(row);
+    // The VAT breakdown and the totals read together: never split over two pages.
+    if (this.y - this.taxTableHeight() - this.totalsHeight() < BOTTOM) this.continueOnNewPage(false);
+    this.drawTaxTable();
     this.drawTotals();
     this.drawFooters();
   }
@@ -288,18 +300,20 @@ class InvoicePages {
     const widest = (header: string, values: string[]) =>
       Math.max(text.width(header, 8.5), ...values.map((value) => text.width(value, BODY)));
     const lineTotal = widest(layout.columns.lineTotal, layout.rows.map((r) => r.lineTotal));
+    const rate = layout.columns.rate ? widest(layout.columns.rate, layout.rows.map((r) => r.rate)) : 0;
     const unitPrice = widest(layout.columns.unitPrice, layout.rows.map((r) => r.unitPrice));
     const quantity = widest(layout.columns.quantity, layout.rows.map((r) => r.quantity));
     const lineTotalRight = RIGHT - 6;
-    const unitPriceRight = lineTotalRight - lineTotal - COLUMN_GAP;
+    const rateRight = layout.columns.rate ? lineTotalRight - lineTotal - COLUMN_GAP : lineTotalRight;
+    const unitPriceRight = layout.columns.rate ? rateRight - rate - COLUMN_GAP : lineTotalRight - lineTotal - COLUMN_GAP;
     const quantityRight = unitPriceRight - unitPrice - COLUMN_GAP;
     const descriptionWidth = Math.max(120, quantityRight - quantity - COLUMN_GAP - (MARGIN + 6));
-    return { descriptionWidth, quantityRight, unitPriceRight, lineTotalRight };
+    return { descriptionWidth, quantityRight, unitPriceRight, rateRight, lineTotalRight };
   }
 
   private drawTableHeader(): void {
     const { text, page, columns } = this;
-    const { description, quantity, unitPrice, lineTotal } = this.layout.columns;
+    const { description, quantity, unitPrice, rate, lineTotal } = this.layout.columns;
     const height = 20;
     page.drawRectangle({ x: MARGIN, y: this.y - height, width: CONTENT_WIDTH, height, color: HEADER_FILL });
     const baseline = this.y - 13.5;
@@ -307,6 +321,7 @@ class InvoicePages {
     text.draw(page, description, MARGIN + 6, baseline, style);
     text.drawRight(page, quantity, columns.quantityRight, baseline, style);
     text.drawRight(page, unitPrice, columns.unitPriceRight, baseline, style);
+    if (rate) text.drawRight(page, rate, columns.rateRight, baseline, style);
     text.drawRight(page, lineTotal, columns.lineTotalRight, baseline, style);
     this.y -= height;
   }
@@ -321,6 +336,7 @@ class InvoicePages {
     let baseline = this.y - ROW_PADDING - 9.5;
     text.drawRight(page, row.quantity, columns.quantityRight, baseline, { size: BODY });
     text.drawRight(page, row.unitPrice, columns.unitPriceRight, baseline, { size: BODY });
+    if (this.layout.columns.rate) text.drawRight(page, row.rate, columns.rateRight, baseline, { size: BODY });
     text.drawRight(page, row.lineTotal, columns.lineTotalRight, baseline, { size: BODY });
     for (const line of lines) {
       text.draw(page, line, MARGIN + 6, baseline, { size: BODY });
@@ -335,11 +351,67 @@ class InvoicePages {
     });
   }
 
+  /**
+   * The VAT per rate: a small table under the lines, its amounts right-aligned on the same
+   * edge as the lines' amounts, so net + VAT = gross reads down and across.
+   */
+  private taxTableHeight(): number {
+    const table = this.layout.taxTable;
+    return table ? 22 + 8 + 16 + table.rows.length * 16 + 4 : 0;
+  }
+
+  private drawTaxTable(): void {
+    const table = this.layout.taxTable;
+    if (!table) return;
+    const { text, columns } = this;
+    if (this.y - this.taxTableHeight() < BOTTOM) this.continueOnNewPage(false);
+    const page = this.page;
+    const all = [table.columns, ...table.rows];
+    const widest = (pick: (row: TaxTableRow) => string) => Math.max(...all.map((row) => text.width(pick(row), BODY)));
+    const grossRight = columns.lineTotalRight;
+    const taxRight = grossRight - widest((r) => r.gross) - 2 * COLUMN_GAP;
+    const netRight = taxRight - widest((r) => r.tax) - 2 * COLUMN_GAP;
+    const rateRight = netRight - widest((r) => r.net) - 2 * COLUMN_GAP;
+    const left = rateRight - widest((r) => r.rate) - 6;
+
+    let y = this.y - 22;
+    text.draw(page, table.title.toUpperCase(), left, y, { size: 8, color: MUTED, bold: true });
+    y -= 8;
+    page.drawRectangle({ x: left - 6, y: y - 16, width: RIGHT - left + 6, height: 16, color: HEADER_FILL });
+    const header = { size: 8.5, color: MUTED, bold: true };
+    const baseline = y - 11;
+    text.drawRight(page, table.columns.rate, rateRight, baseline, header);
+    text.drawRight(page, table.columns.net, netRight, baseline, header);
+    text.drawRight(page, table.columns.tax, taxRight, baseline, header);
+    text.drawRight(page, table.columns.gross, grossRight, baseline, header);
+    y -= 16;
+    for (const row of table.rows) {
+      const rowBaseline = y - 12;
+      text.drawRight(page, row.rate, rateRight, rowBaseline, { size: BODY });
+      text.drawRight(page, row.net, netRight, rowBaseline, { size: BODY });
+      text.drawRight(page, row.tax, taxRight, rowBaseline, { size: BODY });
+      text.drawRight(page, row.gross, grossRight, rowBaseline, { size: BODY });
+      y -= 16;
+      page.drawLine({ start: { x: left - 6, y }, end: { x: RIGHT, y }, thickness: 0.5, color: RULE });
+    }
+    this.y = y - 4;
+  }
+
+  private totalsHeight(): number {
+    const { text, layout } = this;
+    const notes = layout.notes.reduce((lines, note) => lines + text.wrap(note, 8.5, CONTENT_WIDTH).length, 0);
+    const paid = layout.paid ? text.wrap(layout.paid, 10, CONTENT_WIDTH).length : 0;
+    return 14 + layout.totals.length * 18 + 8 + paid * 14 + (paid ? 8 : 0) + notes * 12;
+  }
+
   private drawTotals(): void {
     const { text, layout, columns } = this;
-    const notes = layout.notes.flatMap((note) => text.wrap(note, 8.5, CONTENT_WIDTH));
-    const height = 14 + layout.totals.length * 18 + 8 + notes.length * 12;
-    if (this.y - height < BOTTOM) this.continueOnNewPage(false);
+    // The tax note of a shop that charges no VAT replaces the whole VAT statement: printed in ink, not muted.
+    const notes = layout.notes.flatMap((note) =>
+      text.wrap(note, 8.5, CONTENT_WIDTH).map((line) => ({ line, style: note === layout.taxNote ? { size: 9.5 } : { size: 8.5, color: MUTED } })),
+    );
+    const paid = layout.paid ? text.wrap(layout.paid, 10, CONTENT_WIDTH) : [];
+    if (this.y - this.totalsHeight() < BOTTOM) this.continueOnNewPage(false);
 
     const page = this.page;
     const styleOf = (total: InvoiceTotal): TextStyle => (total.grand ? { size: 12, bold: true } : { size: BODY });
@@ -363,8 +435,13 @@ class InvoicePages {
       y -= 18;
     }
     y -= 8;
+    for (const line of paid) {
+      text.draw(page, line, MARGIN, y, { size: 10, color: PAID, bold: true });
+      y -= 14;
+    }
+    if (paid.length) y -= 8;
     for (const note of notes) {
-      text.draw(page, note, MARGIN, y, { size: 8.5, color: MUTED });
+      text.draw(page, note.line, MARGIN, y, note.style);
       y -= 12;
     }
     this.y = y;

@@ -3,6 +3,7 @@
 // execute` as the rest of the story (paymentQueries adds its SELECTs to that command).
 import { colour } from "../terminalTable.mjs";
 import { utcTime } from "../timeWords.mjs";
+import { describeMessageId } from "./emailWords.mjs";
 
 /** Provider text (ids, reasons) is data: no control characters reach the terminal. */
 // eslint-disable-next-line no-control-regex
@@ -20,7 +21,7 @@ export function paymentQueries(orderIds) {
      SELECT provider, dispute_ref, payment_ref, charge_ref, status, reason, amount_cents, currency, evidence_due_by, funds,
        created_at, updated_at
      FROM disputes WHERE (provider, payment_ref) IN (${paymentsOf}) ORDER BY created_at, id;
-     SELECT id, number, refund_key, amount_cents, currency, status, attempts, last_error, sent_at, created_at
+     SELECT id, number, refund_key, amount_cents, currency, status, attempts, last_error, sent_at, message_id, created_at
      FROM credit_notes WHERE order_id IN (${orderIds}) ORDER BY seq, id`;
 }
 
@@ -53,7 +54,7 @@ export function paymentLines({ payments, refunds, disputes, creditNotes }, { for
     }
     if (p.confirmed_order) {
       for (const n of creditNotes) {
-        const sent = n.status === "SENT" ? `emailed ${utcTime(n.sent_at)}` : n.status === "FAILED" ? `email FAILED: ${plain(n.last_error)}` : "email in the outbox";
+        const sent = n.status === "SENT" ? `sent ${utcTime(n.sent_at)}, ${describeMessageId(n.message_id)}` : n.status === "FAILED" ? `email FAILED: ${plain(n.last_error)}` : "email in the outbox";
         lines.push(`    credit note ${n.number}: ${money(n.amount_cents, n.currency)}, ${sent}`);
       }
     }

@@ -123,7 +123,7 @@ function buildTimeline(order, events, invoice, attention, creditNotes = []) {
   }
   for (const n of creditNotes) {
     add(n.created_at, "credit_note_created", `credit note ${n.number} allocated for a refund; its email is in the outbox`);
-    if (n.status === "SENT") add(n.sent_at, "credit_note_sent", `credit note ${n.number} emailed`);
+    if (n.status === "SENT") add(n.sent_at, "credit_note_sent", `credit note ${n.number} sent, ${describeMessageId(n.message_id)}`);
   }
   for (const a of attention) {
     add(a.created_at, "attention_raised", `needs attention #${a.id} ${a.kind}: ${a.happened}`, a.resolved_at === null ? [`do: ${a.action}`] : undefined);

@@ -9,9 +9,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import Stripe from "stripe";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { stripeClientOptions } from "../../src/providers/stripe/stripeApiOptions";
+import { signedStripeRequest, stripeEvent } from "../support/stripeEvents";
 import { startFakePostmarkServer, type FakePostmarkServer } from "./support/fakePostmarkServer";
 import { startFakeStripeServer, type FakeStripeServer } from "./support/fakeStripeServer";
 import { runProcess } from "./support/runProcess";
@@ -77,25 +76,12 @@ async function ops(args: string[]) {
 }
 
 /** An event as Stripe sends it, signed by the official package, POSTed to the Worker. */
-async function deliver(type: string, object: object): Promise<{ status: number; body: Record<string, unknown> }> {
-  const event = {
-    id: `evt_test_e2e_${Math.random().toString(36).slice(2, 14)}`,
-    object: "event",
-    api_version: Stripe.API_VERSION,
-    created: Math.floor(Date.now() / 1000),
-    data: { object },
-    livemode: false,
-    pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
-    type,
-  };
-  const payload = JSON.stringify(event);
-  const signature = await Stripe.webhooks.generateTestHeaderStringAsync({ payload, secret: STRIPE_WEBHOOK_SECRET });
-  const res = await fetch(`${dev!.url}/api/webhooks/stripe`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "Stripe-Signature": signature },
-    body: payload,
+async function deliver(type: string, object: object) {
+  const request = await signedStripeRequest(stripeEvent(type, object as Record<string, unknown>), {
+    secret: STRIPE_WEBHOOK_SECRET,
+    url: `${dev!.url}/api/webhooks/stripe`,
   });
+  const res = await fetch(request);
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 

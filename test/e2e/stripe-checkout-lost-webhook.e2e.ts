@@ -10,8 +10,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import Stripe from "stripe";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { signedStripeRequest, stripeEvent } from "../support/stripeEvents";
 import { startFakePostmarkServer, type FakePostmarkServer } from "./support/fakePostmarkServer";
 import { startFakeStripeServer, type FakeStripeServer } from "./support/fakeStripeServer";
 import { HANG_MS, queryD1, startSeededWranglerDev, waitUntil, writeEnvFile, type WranglerDev } from "./support/wranglerDev";
@@ -94,29 +94,11 @@ async function ageSession(minutes: number) {
 
 /** A Stripe event around `object`, signed by the stripe package as Stripe signs it. */
 async function sendStripeEvent(type: string, object: object) {
-  const event = {
-    id: `evt_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`,
-    object: "event",
-    api_version: Stripe.API_VERSION,
-    created: Math.floor(Date.now() / 1000),
-    data: { object },
-    livemode: false,
-    pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
-    type,
-  };
-  const payload = JSON.stringify(event, null, 2);
-  const signature = await Stripe.webhooks.generateTestHeaderStringAsync({
-    payload,
+  const request = await signedStripeRequest(stripeEvent(type, object as Record<string, unknown>), {
     secret: STRIPE_WEBHOOK_SECRET,
-    cryptoProvider: Stripe.createSubtleCryptoProvider(),
+    url: `${dev!.url}/api/webhooks/stripe`,
   });
-  const res = await fetch(`${dev!.url}/api/webhooks/stripe`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json; charset=utf-8", "Stripe-Signature": signature },
-    body: payload,
-    signal: AbortSignal.timeout(HANG_MS),
-  });
+  const res = await fetch(request, { signal: AbortSignal.timeout(HANG_MS) });
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 

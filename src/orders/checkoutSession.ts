@@ -20,6 +20,7 @@
 import { sql } from "drizzle-orm";
 import type { StripeApiConfig } from "../config";
 import { compileBatch, rowsOf } from "../db/client";
+import { lazyModules } from "../lazyModules";
 import type { StripeFailure } from "../providers/stripe/stripeApi";
 import { selectOrderView, toOrderBody, type OrderBody, type OrderRow } from "./orderView";
 
@@ -138,7 +139,7 @@ export async function startCheckoutSession(
   const url = rowsOf<{ checkout_url: string }>(known)[0]?.checkout_url;
   if (url) return { outcome: "session_exists", order, checkoutUrl: url };
 
-  const { createStripeApi, describeStripeFailure } = await import("../providers/stripe/stripeApi");
+  const { createStripeApi, describeStripeFailure } = await lazyModules.stripeApi();
   // One retry: the storefront's customer is waiting, and the key makes a retry safe.
   const stripe = createStripeApi(config, { maxNetworkRetries: 1, timeoutMs: 15_000 });
   const params = checkoutSessionParams(order, checkout, now);

@@ -23,6 +23,7 @@
 import { sql } from "drizzle-orm";
 import { readStripeApiConfig, readWebhookConfig } from "../config";
 import { compileBatch, rowsOf } from "../db/client";
+import { lazyModules } from "../lazyModules";
 import { invoiceJob } from "../documents/invoiceJob";
 import type { Logger } from "../observability/log";
 import { errorMessage } from "../observability/log";
@@ -131,7 +132,7 @@ export async function reconcileCheckoutSessions(env: Env, now: number, log: Logg
   const due = rowsOf<DueSession>((await dueSessions(env.DB, { now, limit: RECONCILE_BATCH_LIMIT }))[0]);
   if (due.length === 0) return summary;
 
-  const { createStripeApi, describeStripeFailure } = await import("../providers/stripe/stripeApi");
+  const { createStripeApi, describeStripeFailure } = await lazyModules.stripeApi();
   // No retries inside a run: the next run is a minute away, and an outage must not multiply calls.
   const stripe = createStripeApi({ ...config, secretKey }, { maxNetworkRetries: 0, timeoutMs: 10_000 });
   let reached = false;

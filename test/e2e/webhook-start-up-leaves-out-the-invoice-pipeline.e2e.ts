@@ -78,6 +78,18 @@ describe("the deployed Worker's start-up", () => {
     expect(Object.values(metafile.outputs).some((output) => Object.keys(output.inputs).some((file) => builder.test(file)))).toBe(true);
   });
 
+  it("loads modules on first use only through src/lazyModules.ts, which the tests preload", () => {
+    // test/support/loadLazyModules.ts calls every loader there before the tests: an import()
+    // elsewhere in src/ would run during a test, through the test runner (see src/lazyModules.ts).
+    const srcDir = path.join(import.meta.dirname, "../../src");
+    const files = (fs.readdirSync(srcDir, { recursive: true }) as string[]).filter((f) => f.endsWith(".ts"));
+    const dynamicImport = /(?<!typeof\s)\bimport\(/;
+    const imports = (f: string) =>
+      fs.readFileSync(path.join(srcDir, f), "utf8").split("\n").some((line) => !/^\s*\/\//.test(line) && dynamicImport.test(line));
+    expect(files.filter((f) => f !== "lazyModules.ts" && imports(f))).toEqual([]);
+    expect(imports("lazyModules.ts")).toBe(true);
+  });
+
   it("names every module but the entry so that wrangler.toml's ESModule rule uploads it", () => {
     const files = fs.readdirSync(outdir).filter((name) => name.endsWith(".js"));
     expect(files).toContain("index.js");

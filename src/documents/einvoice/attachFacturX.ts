@@ -4,7 +4,7 @@
 // ConformanceLevel "EN 16931", an sRGB output intent, a file /ID) and factur-x.xml as an
 // associated file with AFRelationship /Alternative (the PDF and the XML are the same invoice).
 //
-// Loaded only by import() where a PDF is rendered and only when the setting is on, so neither
+// Loaded only by import() (src/lazyModules.ts) where a PDF is rendered and only when the setting is on, so neither
 // the webhook's start-up nor a shop without the setting pays for it.
 //
 // The amounts come from the one tax computation the page prints (invoiceTax / creditNoteTax),

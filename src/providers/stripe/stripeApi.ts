@@ -1,7 +1,7 @@
 // The Worker's client of Stripe's API: the official `stripe` package, pointed at STRIPE_API_URL.
 //
 // Like verifyStripeEvent.ts, this module imports `stripe` (about 240 KB): callers load it with
-// a dynamic import() only when they are about to call Stripe (an order asking for Checkout, the
+// a dynamic import() (src/lazyModules.ts) only when they are about to call Stripe (an order asking for Checkout, the
 // reconciliation job), so neither the webhook's start-up nor a plain order pays for it.
 import Stripe from "stripe";
 import type { StripeApiConfig } from "../../config";

@@ -10,6 +10,7 @@ import { bodyLimit } from "hono/body-limit";
 import { readStripeConfig, readWebhookConfig } from "../../config";
 import type { AppEnv } from "../../http/appEnv";
 import { ApiError } from "../../http/errors";
+import { lazyModules } from "../../lazyModules";
 import { applyPayment, invoiceSeries } from "../../orders/applyPayment";
 import { refundPayment } from "../../orders/refundPayment";
 import { recordDispute } from "../../payments/recordDispute";
@@ -47,7 +48,7 @@ stripeWebhook.post(
   }),
   async (c) => {
     const rawBody = await c.req.text();
-    const { verifyStripeEvent } = await import("./verifyStripeEvent");
+    const { verifyStripeEvent } = await lazyModules.verifyStripeEvent();
     const verdict = await verifyStripeEvent(rawBody, c.req.header("Stripe-Signature"), readStripeConfig(c.env).secrets);
     // 400 with the reason, as Stripe's docs recommend; nothing is written.
     if (!verdict.ok) throw new ApiError(400, verdict.reason, undefined, "bad_signature");

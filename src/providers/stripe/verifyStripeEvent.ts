@@ -9,7 +9,7 @@
 // the tolerance; it does not reject a timestamp in the future.
 //
 // This is the only module that imports `stripe` (about 240 KB minified, 33 KB gzipped): the route loads it
-// with a dynamic import(), so the generic webhook's start-up never pays for the package.
+// with a dynamic import() (src/lazyModules.ts), so the generic webhook's start-up never pays for the package.
 import Stripe from "stripe";
 import type { StripeEventLike } from "./stripePayment";
 

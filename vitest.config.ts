@@ -1,8 +1,9 @@
-// Tests run the Worker inside workerd (@cloudflare/vitest-pool-workers) against the real
+// Tests run the Worker inside workerd (@cloudflare/vitest-plugin) against the real
 // migrations in a local D1, with the real queue bindings from wrangler.toml.
+import "./scripts/lib/requireProjectNode.mjs"; // first: stops on the wrong Node before anything else runs
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 const ROOT = import.meta.dirname;

@@ -1,6 +1,7 @@
 // `npm run test:e2e`: the end-to-end test in plain Node (no workers pool). It starts the real
 // `wrangler dev` and a fake Postmark HTTP server itself (test/e2e). The workerd suite is
 // vitest.config.ts, which includes only test/**/*.test.ts.
+import "./scripts/lib/requireProjectNode.mjs"; // first: stops on the wrong Node before anything else runs
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({

@@ -4,6 +4,7 @@
 // the development entry (src/dev/devWorker.ts: the deployed Worker plus the invoice PDF
 // route and the log mailer, which `wrangler deploy` never bundles) and prints how to
 // confirm a demo order.
+import "./lib/requireProjectNode.mjs"; // first: stops on the wrong Node before anything else runs
 import { appendFileSync, copyFileSync, existsSync, readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";

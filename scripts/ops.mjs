@@ -8,6 +8,7 @@
 // sqlString (scripts/lib/sqlLiteral.mjs). Every line for a human goes through
 // scripts/lib/terminalText.mjs: values from the database or the command line never reach the
 // terminal raw; --json prints them exactly (JSON escapes control characters).
+import "./lib/requireProjectNode.mjs"; // first: stops on the wrong Node before anything else runs
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { D1Failure } from "./lib/d1.mjs";

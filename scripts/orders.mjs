@@ -5,6 +5,7 @@
 //
 // npm run orders [-- N] [--persist-to DIR]   (N rows of each, default 10; DIR: another local
 // state directory than .wrangler/state, as `npm run ops` takes it)
+import "./lib/requireProjectNode.mjs"; // first: stops on the wrong Node before anything else runs
 import { parseArgs } from "node:util";
 import { D1Failure, executeSql } from "./lib/d1.mjs";
 import { importTs } from "./lib/importTs.mjs";

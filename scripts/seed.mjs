@@ -1,5 +1,6 @@
 // npm run seed [-- --reset]: applies local migrations and inserts the demo data.
 // Idempotent; --reset puts the demo orders back to AWAITING_PAYMENT.
+import "./lib/requireProjectNode.mjs"; // first: stops on the wrong Node before anything else runs
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";

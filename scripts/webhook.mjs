@@ -11,6 +11,7 @@
 // --stripe sends a Stripe event instead, to /api/webhooks/stripe, signed by the official
 // `stripe` package's test signer with .dev.vars STRIPE_WEBHOOK_SECRET (first entry): the same
 // package the Worker verifies with. See scripts/lib/sendStripeEvent.mjs.
+import "./lib/requireProjectNode.mjs"; // first: stops on the wrong Node before anything else runs
 import { postDelivery } from "./lib/postDelivery.mjs";
 import { parseArgs } from "node:util";
 import { describeDevVars, devVarsName, isLocalUrl, judgeDevVars, predictGenericAuth, readDevVars } from "./lib/devVars.mjs";

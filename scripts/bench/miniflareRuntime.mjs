@@ -12,7 +12,7 @@ import path from "node:path";
 import { ROOT } from "../lib/wrangler.mjs";
 
 const requireFromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler"));
-const { Miniflare } = requireFromWrangler("miniflare");
+const { Miniflare, convertV4MiniflareOptions } = requireFromWrangler("miniflare");
 const WebSocket = createRequire(requireFromWrangler.resolve("miniflare"))("ws");
 
 export const WORKER_NAME = "order-payment-webhook";
@@ -31,22 +31,24 @@ export async function startMiniflare({ bundleDir, d1Persist, bindings, port, ins
     type: f.endsWith(".ttf") ? "Data" : "ESModule",
     path: path.join(bundleDir, f),
   }));
-  const mf = new Miniflare({
-    ...options,
-    name: WORKER_NAME,
-    modulesRoot: bundleDir,
-    modules,
-    bindings: { ...options.bindings, ...bindings },
-    d1Persist,
-    host: "127.0.0.1",
-    port,
-    inspectorPort,
-    // The Worker's log lines are its own CPU (they stay in), but not worth printing here.
-    handleRuntimeStdio(stdout, stderr) {
-      stdout.resume();
-      stderr.resume();
-    },
-  });
+  // Miniflare 5 takes { workers: [...] }; unstable_getMiniflareWorkerOptions still returns the
+  // v4 shape, which convertV4MiniflareOptions turns into it.
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      ...options,
+      name: WORKER_NAME,
+      modulesRoot: bundleDir,
+      modules,
+      bindings: { ...options.bindings, ...bindings },
+      // One root for every resource's state (D1 in <root>/d1), where Miniflare 4 took d1Persist.
+      resourcePersistencePath: path.dirname(d1Persist),
+      host: "127.0.0.1",
+      port,
+      inspectorPort,
+      // The Worker's log lines are its own CPU (they stay in), but not worth printing here.
+      handleStructuredLogs() {},
+    }),
+  );
   const url = await mf.ready;
   return { mf, url, db: await mf.getD1Database("DB") };
 }

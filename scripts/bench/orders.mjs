@@ -15,6 +15,7 @@
 // each product's stock_reserved is exactly the sum of the lines of its orders still awaiting
 // payment (no unit reserved twice, none lost). The numbers go to
 // docs/benchmarks-orders.md (linked from BENCHMARKS.md).
+import "../lib/requireProjectNode.mjs"; // first: stops on the wrong Node before anything else runs
 import autocannon from "autocannon";
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";

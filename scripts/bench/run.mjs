@@ -25,6 +25,7 @@
 //    (../shared/peer-django.md), verified the same way; then a V8 CPU profile of the Worker's
 //    isolate over --profile-requests paid webhooks;
 // 6. prints a table and rewrites the generated part of BENCHMARKS.md (between the markers).
+import "../lib/requireProjectNode.mjs"; // first: stops on the wrong Node before anything else runs
 import autocannon from "autocannon";
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";

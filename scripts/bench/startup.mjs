@@ -12,6 +12,7 @@
 // - the webhook route alone (the HTTP app, no other handler): the floor of any design;
 // - the route with the `stripe` package imported statically: what the Stripe route would cost
 //   every isolate if it did not load the package on first use.
+import "../lib/requireProjectNode.mjs"; // first: stops on the wrong Node before anything else runs
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";

@@ -13,6 +13,7 @@
 // them, which the entry imports statically when it needs them at start-up), and the Data
 // modules (*.ttf) copied next to them, so that the relative path `./<font>.ttf` kept in the
 // chunks resolves for every chunk.
+import "../lib/requireProjectNode.mjs"; // first: stops on the wrong Node before anything else runs
 import { build } from "esbuild";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
@@ -50,7 +51,7 @@ export async function buildWorker({ entry = ENTRY, outdir = OUTDIR } = {}) {
     bundle: true,
     splitting: true,
     format: "esm",
-    // What wrangler 4.86 uses for a modules Worker: workerd's export conditions first.
+    // What wrangler (4.86 and 4.164 alike) uses for a modules Worker: workerd's export conditions first.
     platform: "browser",
     conditions: ["workerd", "worker", "browser"],
     target: "es2022",

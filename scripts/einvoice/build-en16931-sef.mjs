@@ -4,6 +4,7 @@
 //
 // Why committed and not built by the tests: compiling the 725 KB stylesheet takes xslt3 about
 // 77 s and 500 MB, and every test run would pay it; the SEF is the same XSLT, only parsed.
+import "../lib/requireProjectNode.mjs"; // first: stops on the wrong Node before anything else runs
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";

@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { buildWorker } from "../../../scripts/build/buildWorker.mjs";
 import { runProcess } from "./runProcess";
 
-export const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+export const ROOT = fileURLToPath(new URL("../../..", import.meta.url).href);
 const WRANGLER = path.join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 
 /** The offline settings of PLATFORM.md, plus: variables come only from the files we pass. */

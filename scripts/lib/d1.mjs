@@ -65,8 +65,8 @@ function explainFailure(text, { remote, persistTo }) {
   }
   if (/Couldn't find DB|database[^\n]*(?:not found|could not be found|does not exist)|\[code: 7404\]/i.test(text)) {
     return (
-      "the deployed database was not found: create it with `npx wrangler d1 create order-payments`, " +
-      "put its id in wrangler.toml (database_id), then run `npx wrangler d1 migrations apply DB --remote`"
+      "the deployed database was not found: the first `npx wrangler deploy` creates it (database_name in wrangler.toml); " +
+      "then run `npx wrangler d1 migrations apply DB --remote`"
     );
   }
   if (/no such table/i.test(text)) {

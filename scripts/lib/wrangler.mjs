@@ -79,9 +79,9 @@ export function spawnWrangler(args, options = {}) {
  *
  * For `wrangler dev` of an entry that wrangler bundles itself (src/dev/devWorker.ts): the
  * [build] command only makes the deployed Worker's dist/worker, which that entry never uses,
- * and wrangler 4.86 runs a custom build twice on every start (once before starting, and again
- * when its watcher of watch_dir reports "ready": "The file src changed, restarting build..."
- * with nothing changed), restarting the Worker a second time. Without [build], wrangler's own
+ * and wrangler 4.86 ran a custom build twice on every start (once before starting, and again
+ * when its watcher of watch_dir reported "ready": "The file src changed, restarting build..."
+ * with nothing changed), restarting the Worker a second time (4.164 built once in a 60 s check). Without [build], wrangler's own
  * esbuild watches the entry's imports and rebuilds once per real change.
  */
 export function writeConfigWithoutBuild(name, { main }) {

@@ -116,15 +116,17 @@ export async function startWranglerDev(opts: {
   configs?: string[];
   /**
    * `--test-scheduled`: GET /__scheduled runs the cron handler, as `npm run dev` does every minute.
-   * (/cdn-cgi/handler/scheduled fails in wrangler 4.86 for this Worker: "DataCloneError: Could not
-   * serialize object of type ScheduledController".)
+   * (/cdn-cgi/handler/scheduled failed in wrangler 4.86 for this Worker: "DataCloneError: Could not
+   * serialize object of type ScheduledController"; it works in 4.164, and /__scheduled is what
+   * `npm run dev` and the README use.)
    */
   testScheduled?: boolean;
 }): Promise<WranglerDev> {
-  // The deployed Worker's build, once, then wrangler.toml without [build]: wrangler 4.86 runs
-  // a [build] command a second time when its watcher of src/ gets ready ("The file src
-  // changed, restarting build..."), and restarts the Worker under the first test's requests
-  // (and its queue messages) when that build ends.
+  // The deployed Worker's build, once, then wrangler.toml without [build]: wrangler 4.86 ran
+  // a [build] command a second time when its watcher of src/ got ready ("The file src
+  // changed, restarting build..."), and restarted the Worker under the first test's requests
+  // (and its queue messages) when that build ended. 4.164 built once in a 60 s check; the tests
+  // keep building once themselves, which no wrangler version can undo.
   await buildWorker();
   const wranglerLib = (await import(pathToFileURL(path.join(ROOT, "scripts", "lib", "wrangler.mjs")).href)) as {
     writeConfigWithoutBuild(name: string, opts: { main: string }): string;
